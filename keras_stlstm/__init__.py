@@ -1,0 +1,5 @@
+"""keras-stlstm: Keras 3 spatiotemporal LSTMs (ConvLSTM variants, ST-LSTM, E3D-LSTM) with pretrained weights."""
+
+__version__ = "0.1.0"
+
+from keras_stlstm import layers  # noqa: E402,F401  (registers the layers)

@@ -1,0 +1,211 @@
+"""ConvLSTM (Shi et al. 2015) as written in the gesture paper, eqs. 1-6."""
+
+import keras
+from keras import ops
+
+from keras_stlstm.layers.base import SpatialCell, SpatialRNN, check_positive_int, normalize_tuple
+
+
+@keras.saving.register_keras_serializable(package="keras_stlstm")
+class ConvLSTMCell(SpatialCell):
+    """One step of a ConvLSTM (no peepholes).
+
+        i = σ(Wxi*X + Whi*H + bi)    f = σ(Wxf*X + Whf*H + bf)    o = σ(Wxo*X + Who*H + bo)
+        G = tanh(Wxc*X + Whc*H + bc) C' = f∘C + i∘G               H' = o∘tanh(C')
+
+    Computed as one 'same' convolution of X to 4F channels plus one of H to 4F
+    channels (no bias), split into the gates in the order i, f, G, o (Keras'
+    ConvLSTM2D order, so weights can be copied between the two).
+
+    Args:
+        filters: F, the number of output channels.
+        kernel_size: int or (kh, kw).
+        activation: activation of the candidate and the output (default tanh).
+        recurrent_activation: activation of the gates (default sigmoid).
+        use_bias: whether the gates have biases.
+        unit_forget_bias: initialise the forget-gate bias to 1.
+        kernel_initializer, recurrent_initializer, bias_initializer: initialisers.
+
+    Call arguments:
+        inputs: one step's input, shape (batch, H, W, Cin).
+        states: [h, c], each (batch, H, W, F).
+
+    Returns:
+        (h', [h', c']).
+    """
+
+    def __init__(
+        self,
+        filters,
+        kernel_size=3,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        unit_forget_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.filters = check_positive_int(filters, "filters")
+        self.kernel_size = normalize_tuple(kernel_size, 2, "kernel_size")
+        self.activation = keras.activations.get(activation)
+        self.recurrent_activation = keras.activations.get(recurrent_activation)
+        self.use_bias = use_bias
+        self.unit_forget_bias = unit_forget_bias
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+
+    def build_weights(self, input_channels):
+        f = self.filters
+        self.kernel = self.add_weight(
+            shape=self.kernel_size + (input_channels, 4 * f),
+            initializer=self.kernel_initializer,
+            name="kernel",
+        )
+        self.recurrent_kernel = self.add_weight(
+            shape=self.kernel_size + (f, 4 * f),
+            initializer=self.recurrent_initializer,
+            name="recurrent_kernel",
+        )
+        if self.use_bias:
+            if self.unit_forget_bias:
+                base = self.bias_initializer
+
+                def bias_initializer(shape, dtype=None):
+                    return ops.concatenate(
+                        [
+                            base((f,), dtype=dtype),
+                            ops.ones((f,), dtype=dtype),
+                            base((2 * f,), dtype=dtype),
+                        ]
+                    )
+
+            else:
+                bias_initializer = self.bias_initializer
+            self.bias = self.add_weight(
+                shape=(4 * f,), initializer=bias_initializer, name="bias"
+            )
+        else:
+            self.bias = None
+
+    def state_shapes(self):
+        shape = self.spatial_dims + (self.filters,)
+        return [shape, shape]
+
+    def output_shape_per_sample(self):
+        return self.spatial_dims + (self.filters,)
+
+    def call(self, inputs, states, training=False):
+        h, c = states[0], states[1]
+        z = ops.conv(inputs, self.kernel, padding="same")
+        z = z + ops.conv(h, self.recurrent_kernel, padding="same")
+        if self.bias is not None:
+            z = z + self.bias
+        z_i, z_f, z_g, z_o = ops.split(z, 4, axis=-1)
+        i = self.recurrent_activation(z_i)
+        f = self.recurrent_activation(z_f)
+        o = self.recurrent_activation(z_o)
+        c_new = f * c + i * self.activation(z_g)
+        h_new = o * self.activation(c_new)
+        return h_new, [h_new, c_new]
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "filters": self.filters,
+                "kernel_size": self.kernel_size,
+                "activation": keras.activations.serialize(self.activation),
+                "recurrent_activation": keras.activations.serialize(
+                    self.recurrent_activation
+                ),
+                "use_bias": self.use_bias,
+                "unit_forget_bias": self.unit_forget_bias,
+                "kernel_initializer": keras.initializers.serialize(
+                    self.kernel_initializer
+                ),
+                "recurrent_initializer": keras.initializers.serialize(
+                    self.recurrent_initializer
+                ),
+                "bias_initializer": keras.initializers.serialize(
+                    self.bias_initializer
+                ),
+            }
+        )
+        return config
+
+
+@keras.saving.register_keras_serializable(package="keras_stlstm")
+class ConvLSTM(SpatialRNN):
+    """ConvLSTM recurrent layer over (batch, time, H, W, Cin) sequences.
+
+    The gesture paper's baseline cell (eqs. 1-6). Same arithmetic as
+    `keras.layers.ConvLSTM2D(padding="same")`.
+
+    Args:
+        filters, kernel_size, activation, recurrent_activation, use_bias,
+        unit_forget_bias, kernel_initializer, recurrent_initializer,
+        bias_initializer: see `ConvLSTMCell`.
+        return_sequences, return_state, go_backwards, stateful, unroll: as in
+            `keras.layers.RNN`.
+
+    Call arguments:
+        sequences: (batch, time, H, W, Cin).
+        initial_state: optional [h, c], each (batch, H, W, F).
+        training: bool.
+
+    Returns:
+        (batch, H, W, F), or (batch, time, H, W, F) with `return_sequences`;
+        followed by h and c with `return_state`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> layer = ConvLSTM(8, 3, return_sequences=True)
+    >>> layer(np.zeros((2, 5, 16, 16, 3), "float32")).shape
+    (2, 5, 16, 16, 8)
+    """
+
+    def __init__(
+        self,
+        filters,
+        kernel_size=3,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        unit_forget_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        **kwargs,
+    ):
+        cell = ConvLSTMCell(
+            filters,
+            kernel_size,
+            activation=activation,
+            recurrent_activation=recurrent_activation,
+            use_bias=use_bias,
+            unit_forget_bias=unit_forget_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            name="conv_lstm_cell",
+            dtype=kwargs.get("dtype"),
+        )
+        super().__init__(
+            cell,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            unroll=unroll,
+            **kwargs,
+        )
