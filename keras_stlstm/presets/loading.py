@@ -1,0 +1,247 @@
+"""Loading presets: `from_preset`, argument overrides and the model-class mixin."""
+
+import inspect
+import logging
+import os
+
+from keras_stlstm.presets import registry
+from keras_stlstm.presets.errors import PresetError
+from keras_stlstm.presets.files import CONFIG_FILE, WEIGHTS_FILE, check_preset_folder, read_json
+from keras_stlstm.presets.resolve import resolve_preset
+
+logger = logging.getLogger(__name__)
+
+# Keys every Keras model config carries besides the constructor's own arguments.
+_BASE_KEYS = {"name", "trainable", "dtype"}
+
+
+def from_preset(handle, **overrides):
+    """Loads a pretrained preset.
+
+    Args:
+        handle: a registered name (see `list_presets()`), 'hf://org/name[@revision]',
+            or a local preset folder.
+        **overrides: constructor arguments to change. The model is rebuilt from
+            its config with them and every weight whose layer and shape still
+            match is copied. `num_classes=N` on a classifier keeps the backbone
+            and gives a new, freshly initialised head, ready for `fit`.
+
+    Returns:
+        The Keras model (not compiled).
+
+    Raises:
+        PresetError: unknown name, missing or corrupted file, failed download,
+            unregistered class, or an argument the model does not take.
+
+    Example:
+
+    >>> import keras_stlstm
+    >>> model = keras_stlstm.from_preset("gesture_jester_a")  # doctest: +SKIP
+    """
+    return load_preset(handle, expected_class=None, overrides=overrides)
+
+
+def load_preset(handle, expected_class=None, overrides=None):
+    """`from_preset` with a class check: the preset must build `expected_class`."""
+    _import_model_classes()
+    name = os.fspath(handle)
+    if expected_class is not None and registry.is_registered(name):
+        _check_builder(name, registry.get_preset_info(name).builder, expected_class)
+    resolved = resolve_preset(handle)
+    model = load_preset_folder(resolved.folder, expected_class, resolved.info)
+    if overrides:
+        model = rebuild_with(model, **overrides)
+    return model
+
+
+def _import_model_classes():
+    """Registers the package's model classes so their configs deserialize."""
+    try:
+        import keras_stlstm.models  # noqa: F401
+    except ModuleNotFoundError as e:
+        if e.name != "keras_stlstm.models":
+            raise
+
+
+def _check_builder(handle, builder, expected_class):
+    if builder != expected_class.__name__ and not any(
+        base.__name__ == builder for base in expected_class.__mro__
+    ):
+        raise PresetError(
+            f"Preset {handle!r} is a {builder}, not a {expected_class.__name__}: load it "
+            f"with {builder}.from_preset() or keras_stlstm.from_preset()."
+        )
+
+
+def model_class_of(config, folder):
+    """The class a preset's config.json names, or None for Keras' own model classes.
+
+    Raises:
+        PresetError: the class is not registered, or the config carries
+            arguments its constructor does not take.
+    """
+    import keras
+
+    registered = config.get("registered_name")
+    module = config.get("module") or ""
+    if registered in (None, config.get("class_name")) and module.startswith("keras"):
+        return None  # Functional / Sequential: Keras' own classes.
+    cls = keras.saving.get_registered_object(registered) if registered else None
+    if cls is None:
+        known = sorted(
+            key.split(">", 1)[1]
+            for key, obj in keras.saving.get_custom_objects().items()
+            if key.startswith("keras_stlstm>")
+            and isinstance(obj, type)
+            and issubclass(obj, keras.Model)
+        )
+        raise PresetError(
+            f"{folder / CONFIG_FILE} names the model class {registered or config.get('class_name')!r}, "
+            "which is not registered with Keras. Registered keras_stlstm model classes: "
+            f"{', '.join(known) or 'none'} (import the module defining the class first)."
+        )
+    _check_arguments(cls, config.get("config") or {}, folder)
+    return cls
+
+
+def constructor_arguments(cls):
+    """Names of the keyword arguments `cls(...)` accepts (None when it takes **kwargs only)."""
+    params = inspect.signature(cls.__init__).parameters
+    return {
+        name
+        for name, p in params.items()
+        if name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+    }
+
+
+def _check_arguments(cls, args, folder):
+    if "layers" in args and "input_layers" in args:
+        return  # A functional graph config: Keras checks it layer by layer.
+    accepted = constructor_arguments(cls)
+    unexpected = sorted(set(args) - accepted - _BASE_KEYS)
+    if unexpected:
+        raise PresetError(
+            f"{folder / CONFIG_FILE} gives {cls.__name__} arguments it does not take: "
+            f"{', '.join(unexpected)}. Accepted: {', '.join(sorted(accepted))}. The preset "
+            "was probably saved by a different keras-stlstm version."
+        )
+
+
+def load_preset_folder(folder, expected_class=None, info=None):
+    """Loads a verified preset folder with keras.saving.load_model(safe_mode=True)."""
+    import keras
+
+    folder = check_preset_folder(folder)
+    config = read_json(folder / CONFIG_FILE)
+    cls = model_class_of(config, folder)
+    builder = cls.__name__ if cls is not None else config.get("class_name", "?")
+    if info is not None and info.builder != builder:
+        raise PresetError(
+            f"Preset {info.name!r}: the registry says {info.builder} but {folder / CONFIG_FILE} "
+            f"builds a {builder}."
+        )
+    if expected_class is not None:
+        if cls is None or not issubclass(cls, expected_class):
+            _check_builder(str(folder), builder, expected_class)
+    try:
+        return keras.saving.load_model(folder, compile=False, safe_mode=True)
+    except OSError as e:
+        raise PresetError(
+            f"Could not read {folder / WEIGHTS_FILE}: {e}. The file is truncated or "
+            "corrupted: download or save the preset again."
+        ) from e
+    except (ValueError, TypeError, KeyError) as e:
+        raise PresetError(f"Could not load the preset in {folder}: {e}") from e
+
+
+def rebuild_with(model, **overrides):
+    """Rebuilds `model` from its config with `overrides`, copying every matching weight.
+
+    Layers are paired by position when both models have the same layer types in
+    the same order (auto-generated layer names differ between instances), else
+    by name; a layer whose weight shapes changed (e.g. the classifier head after
+    `num_classes=`) keeps its fresh initialisation.
+
+    Returns:
+        The new model.
+    """
+    cls = type(model)
+    config = model.get_config()
+    if "layers" in config and "input_layers" in config:
+        raise PresetError(
+            f"Overrides {sorted(overrides)} need a model class with constructor "
+            f"arguments; this preset is a plain functional {cls.__name__}."
+        )
+    accepted = constructor_arguments(cls)
+    unknown = sorted(set(overrides) - accepted)
+    if unknown:
+        raise PresetError(
+            f"{cls.__name__} takes no argument {', '.join(unknown)}. "
+            f"Accepted: {', '.join(sorted(accepted))}."
+        )
+    if "num_classes" in overrides and "class_names" in config and "class_names" not in overrides:
+        config["class_names"] = None  # The old class names describe the old head.
+    try:
+        new = cls.from_config({**config, **overrides})
+    except (ValueError, TypeError) as e:
+        raise PresetError(f"Cannot rebuild {cls.__name__} with {overrides}: {e}") from e
+    skipped = transfer_weights(model, new)
+    if skipped:
+        logger.info("Layers left freshly initialised after overrides: %s", ", ".join(skipped))
+    return new
+
+
+def transfer_weights(source, target):
+    """Copies the weights of `source`'s layers into the matching layers of `target`.
+
+    Returns:
+        Names of `target`'s layers with weights that found no match of equal shapes.
+    """
+    pairs = _pair_layers(source, target)
+    skipped = []
+    for src, dst in pairs:
+        if not dst.weights:
+            continue
+        if src is None or [tuple(w.shape) for w in src.weights] != [
+            tuple(w.shape) for w in dst.weights
+        ]:
+            skipped.append(dst.name)
+            continue
+        dst.set_weights(src.get_weights())
+    return skipped
+
+
+def _pair_layers(source, target):
+    src_layers, dst_layers = source.layers, target.layers
+    same_structure = len(src_layers) == len(dst_layers) and all(
+        type(a) is type(b) for a, b in zip(src_layers, dst_layers)
+    )
+    if same_structure:
+        return list(zip(src_layers, dst_layers))
+    by_name = {layer.name: layer for layer in src_layers}
+    return [(by_name.get(layer.name), layer) for layer in dst_layers]
+
+
+class PresetMixin:
+    """Adds `from_preset` and `presets` to a model class.
+
+    Example:
+
+    >>> class MyModel(PresetMixin, keras.Model):  # doctest: +SKIP
+    ...     ...
+    >>> MyModel.from_preset("my_preset", num_classes=5)  # doctest: +SKIP
+    """
+
+    @classmethod
+    def from_preset(cls, handle, **overrides):
+        """Loads a preset of this class; see `keras_stlstm.from_preset`.
+
+        Raises:
+            PresetError: the preset builds another model class.
+        """
+        return load_preset(handle, expected_class=cls, overrides=overrides)
+
+    @classmethod
+    def presets(cls):
+        """Names of the registered presets built by this class."""
+        return registry.list_presets(builder=cls)
