@@ -1,0 +1,420 @@
+"""Eidetic 3D LSTM (Wang et al., ICLR 2019, eqs. 1-2) as one recurrent stack.
+
+Each step consumes ONE frame: the cell keeps the previous depth-1 frames as a
+state and builds the D-frame window (zero frames before the first) itself, so
+the same single step serves whole-sequence training and frame-by-frame
+streaming. The stored cell memories that RECALL attends to live in a
+fixed-capacity buffer of τ slots with a validity mask: an ordinary recurrent
+state of static shape, so the layer runs in `keras.layers.RNN` loops, saves and
+exports like any other. `recall_window=None` (the paper's video prediction
+setting: attend to every earlier memory) is τ = sequence length.
+"""
+
+import keras
+from keras import ops
+
+from keras_stlstm.layers.base import SpatialCell, SpatialRNN, check_positive_int, normalize_tuple
+from keras_stlstm.layers.normalization import add_layer_norm_weights, sample_layer_norm
+from keras_stlstm.layers.spatiotemporal_lstm import normalize_stack_filters
+
+
+def _check_optional_positive_int(value, name):
+    """None passes; anything else must be a positive int (ValueError naming `name`)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(
+            f"Argument `{name}` must be None or an integer >= 1. Received: {name}={value!r}"
+        )
+    return value
+
+
+def push(buffer, item):
+    """Drops the oldest entry (axis 1) of `buffer` and appends `item` (length 1 on axis 1)."""
+    return ops.concatenate([buffer[:, 1:], item], axis=1)
+
+
+def recall(query, memories, valid):
+    """RECALL(R, C_hist) = softmax(R · C_histᵀ) · C_hist over the valid stored memories.
+
+    Args:
+        query: R, (batch, D, H, W, F).
+        memories: the stored cell memories, (batch, τ, D, H, W, F).
+        valid: (batch, τ), 1 where a slot holds a memory, 0 where it is empty.
+
+    Returns:
+        (batch, D, H, W, F). The softmax runs over all τ·D·H·W rows of every valid
+        slot, with no 1/sqrt(F) scale (the official code's attention), as scaled
+        dot-product attention with one head and scale 1.
+    """
+    block = tuple(query.shape[1:])  # (D, H, W, F), static
+    rows, channels = block[0] * block[1] * block[2], block[3]
+    slots = memories.shape[1]
+    q = ops.reshape(query, (-1, rows, 1, channels))
+    kv = ops.reshape(memories, (-1, slots * rows, 1, channels))
+    # Slot-major rows, as in the reshape of `memories`: slot s covers rows
+    # [s * rows, (s + 1) * rows).
+    mask = ops.repeat(ops.greater(valid, 0.5), rows, axis=1)
+    mask = ops.reshape(mask, (-1, 1, 1, slots * rows))
+    out = ops.dot_product_attention(q, kv, kv, mask=mask, scale=1.0)
+    return ops.reshape(out, (-1,) + block)
+
+
+@keras.saving.register_keras_serializable(package="keras_stlstm")
+class Eidetic3DLSTMCell(SpatialCell):
+    """One step (one input frame) of a whole E3D-LSTM stack.
+
+    The input window X of layer 0 is the last D frames (depth axis first, the
+    newest last); layer k > 0 takes the new H of layer k-1. Every state and
+    gate is a D×H×W×F block and `*` a 3D 'same' convolution:
+
+        R  = σ(Wxr*X + Whr*H + br)    I  = σ(Wxi*X + Whi*H + bi)
+        G  = tanh(Wxg*X + Whg*H + bg)
+        C' = I∘G + LayerNorm(C + RECALL(R, C_hist))
+        I' = σ(W'xi*X + Wmi*M + b'i)  G' = tanh(W'xg*X + Wmg*M + b'g)
+        F' = σ(W'xf*X + Wmf*M + b'f + forget_bias)
+        M' = I'∘G' + F'∘M
+        O  = σ(Wxo*X + Who*H + Wo*[C', M'] + bo)
+        H' = O∘tanh(W1x1x1*[C', M'])
+
+    M zigzags: layer k's M' is layer k+1's M at the same step, and the top
+    layer's M' is the bottom layer's M at the next step. (The official code
+    returns the old M, so its M stays zero; this cell follows the equations.)
+
+    History: C_hist at step t is the last τ of [C_0 = initial memory, C_1, ...,
+    C_t], where C_t is the layer's memory *before* this step's update (the
+    official code's order). The buffer state carries the slots attended at the
+    previous step; each step drops the oldest slot and appends C_t.
+
+    Convolutions: conv_x (X -> 7F, gates i, g, r, o, i', g', f'), conv_h
+    (H -> 4F: i, g, r, o), conv_m (M -> 3F: i', g', f'), conv_o
+    ([C', M'] -> F, kernel K; equals Wco*C' + Wmo*M'), conv_last
+    (1x1x1, [C', M'] -> F). The 7F bias of the X path carries the gate biases.
+    With `layer_norm`, conv_x, conv_h and conv_m are each followed by a
+    per-sample layer normalisation (as in the official code); the
+    LayerNorm(C + RECALL) of the equations is always applied. Layer norms
+    normalise each sample over (D, H, W, F), gain and bias per channel.
+
+    State layout (L layers, τ = recall capacity, all per sample):
+        [h_0, c_0, ..., h_{L-1}, c_{L-1}]   each (D, H, W, F)
+        m                                   (D, H, W, F)
+        hist_0, ..., hist_{L-1}             each (τ, D, H, W, F), oldest slot first
+        valid                               (τ,), 1.0 for a filled slot (shared
+                                            by all layers, which fill in step)
+        frames                              (D-1, H, W, Cin), the previous frames,
+                                            oldest first; only when depth > 1
+
+    The all-zero initial state is the paper's: zero memories, an empty history
+    (the zero initial C becomes the first stored memory at step 0), zero frames.
+
+    Args:
+        filters: int or list of equal ints, F of each layer (L = its length).
+        kernel_size: int or (kd, kh, kw) of every convolution but conv_last.
+        depth: D, the number of frames in each input window (and the depth of
+            every state block).
+        recall_window: τ, the number of stored memories RECALL attends to; None
+            means the whole sequence (the layer sets `history_length` from the
+            sequence length at build).
+        history_length: the capacity used when `recall_window` is None; needed
+            to build the cell standalone with `recall_window=None`.
+        layer_norm: normalise the outputs of conv_x, conv_h and conv_m.
+        forget_bias: constant added to the pre-activation of F'.
+        kernel_initializer: initialiser of conv_x, conv_o and conv_last.
+        recurrent_initializer: initialiser of conv_h and conv_m.
+        bias_initializer: initialiser of the gate biases.
+
+    Call arguments:
+        inputs: one frame, (batch, H, W, Cin).
+        states: the list above.
+
+    Returns:
+        (h_top', new_states): the top layer's new hidden block (batch, D, H, W, F)
+        and the new states.
+    """
+
+    def __init__(
+        self,
+        filters=(64, 64, 64, 64),
+        kernel_size=(2, 5, 5),
+        depth=2,
+        recall_window=None,
+        history_length=None,
+        layer_norm=True,
+        forget_bias=1.0,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.filters = normalize_stack_filters(filters)
+        self.kernel_size = normalize_tuple(kernel_size, 3, "kernel_size")
+        self.depth = check_positive_int(depth, "depth")
+        self.recall_window = _check_optional_positive_int(recall_window, "recall_window")
+        self.history_length = _check_optional_positive_int(history_length, "history_length")
+        self.layer_norm = bool(layer_norm)
+        self.forget_bias = float(forget_bias)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+
+    @property
+    def num_layers(self):
+        return len(self.filters)
+
+    @property
+    def units(self):
+        """F, the channel count shared by every layer."""
+        return self.filters[0]
+
+    @property
+    def recall_capacity(self):
+        """τ, the number of memory slots; None until known."""
+        if self.recall_window is not None:
+            return self.recall_window
+        return self.history_length
+
+    def build_weights(self, input_channels):
+        if self.recall_capacity is None:
+            raise ValueError(
+                "Eidetic3DLSTMCell with recall_window=None attends to the whole "
+                "sequence and needs its length: pass history_length=<steps> to the "
+                "cell, use the Eidetic3DLSTM layer with a known time axis, or set "
+                "recall_window=<int> (e.g. 5) for a fixed window."
+            )
+        f, k = self.units, self.kernel_size
+        self.layer_weights = []
+        for n in range(self.num_layers):
+            cin = input_channels if n == 0 else f
+            w = {
+                "x": self.add_weight(
+                    shape=k + (cin, 7 * f), initializer=self.kernel_initializer, name=f"l{n}_kernel_x"
+                ),
+                "h": self.add_weight(
+                    shape=k + (f, 4 * f), initializer=self.recurrent_initializer, name=f"l{n}_kernel_h"
+                ),
+                "m": self.add_weight(
+                    shape=k + (f, 3 * f), initializer=self.recurrent_initializer, name=f"l{n}_kernel_m"
+                ),
+                "o": self.add_weight(
+                    shape=k + (2 * f, f), initializer=self.kernel_initializer, name=f"l{n}_kernel_o"
+                ),
+                "last": self.add_weight(
+                    shape=(1, 1, 1, 2 * f, f), initializer=self.kernel_initializer, name=f"l{n}_kernel_last"
+                ),
+                "bias": self.add_weight(
+                    shape=(7 * f,), initializer=self.bias_initializer, name=f"l{n}_bias"
+                ),
+                "norm_c": add_layer_norm_weights(self, f, f"l{n}_norm_recall"),
+            }
+            if self.layer_norm:
+                for key, width in (("x", 7), ("h", 4), ("m", 3)):
+                    w[f"norm_{key}"] = add_layer_norm_weights(self, width * f, f"l{n}_norm_{key}")
+            self.layer_weights.append(w)
+
+    def block_shape(self):
+        """(D, H, W, F), the per-sample shape of every H, C and M."""
+        return (self.depth,) + self.spatial_dims + (self.units,)
+
+    def state_shapes(self):
+        block = self.block_shape()
+        tau = self.recall_capacity
+        shapes = [block] * (2 * self.num_layers + 1)
+        shapes += [(tau,) + block] * self.num_layers
+        shapes.append((tau,))
+        if self.depth > 1:
+            shapes.append((self.depth - 1,) + self.spatial_dims + (self.input_channels,))
+        return shapes
+
+    def output_shape_per_sample(self):
+        return self.block_shape()
+
+    def _conv(self, x, w, key):
+        """3D 'same' convolution, followed by the layer norm when enabled."""
+        z = ops.conv(x, w[key], padding="same")
+        if f"norm_{key}" in w:
+            z = sample_layer_norm(z, *w[f"norm_{key}"])
+        return z
+
+    def _layer_step(self, w, x, h, c, m, history, valid):
+        zx = self._conv(x, w, "x") + w["bias"]
+        i_x, g_x, r_x, o_x, ip_x, gp_x, fp_x = ops.split(zx, 7, axis=-1)
+        i_h, g_h, r_h, o_h = ops.split(self._conv(h, w, "h"), 4, axis=-1)
+        ip_m, gp_m, fp_m = ops.split(self._conv(m, w, "m"), 3, axis=-1)
+
+        i = ops.sigmoid(i_x + i_h)
+        g = ops.tanh(g_x + g_h)
+        r = ops.sigmoid(r_x + r_h)
+        recalled = recall(r, history, valid)
+        c_new = i * g + sample_layer_norm(c + recalled, *w["norm_c"])
+
+        ip = ops.sigmoid(ip_x + ip_m)
+        gp = ops.tanh(gp_x + gp_m)
+        fp = ops.sigmoid(fp_x + fp_m + self.forget_bias)
+        m_new = ip * gp + fp * m
+
+        # One convolution of the concatenation [C', M'] is Wco*C' + Wmo*M'.
+        mem = ops.concatenate([c_new, m_new], axis=-1)
+        o = ops.sigmoid(o_x + o_h + ops.conv(mem, w["o"], padding="same"))
+        h_new = o * ops.tanh(ops.conv(mem, w["last"], padding="same"))
+        return h_new, c_new, m_new
+
+    def call(self, inputs, states, training=False):
+        n_layers = self.num_layers
+        m = states[2 * n_layers]
+        histories = states[2 * n_layers + 1 : 3 * n_layers + 1]
+        valid = states[3 * n_layers + 1]
+
+        frame = ops.expand_dims(inputs, 1)
+        # The window is the previous D-1 frames plus this one, oldest first.
+        x = ops.concatenate([states[3 * n_layers + 2], frame], axis=1) if self.depth > 1 else frame
+        new_frames = x[:, 1:]
+        # Every layer stores one memory per step, so one mask serves them all.
+        valid = push(valid, ops.ones_like(valid[:, :1]))
+
+        hidden_cells, new_histories = [], []
+        for n, w in enumerate(self.layer_weights):
+            h, c = states[2 * n], states[2 * n + 1]
+            history = push(histories[n], ops.expand_dims(c, 1))
+            h, c, m = self._layer_step(w, x, h, c, m, history, valid)
+            hidden_cells += [h, c]
+            new_histories.append(history)
+            x = h
+
+        new_states = hidden_cells + [m] + new_histories + [valid]
+        if self.depth > 1:
+            new_states.append(new_frames)
+        return x, new_states
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "filters": list(self.filters),
+                "kernel_size": self.kernel_size,
+                "depth": self.depth,
+                "recall_window": self.recall_window,
+                "history_length": self.history_length,
+                "layer_norm": self.layer_norm,
+                "forget_bias": self.forget_bias,
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+                "recurrent_initializer": keras.initializers.serialize(self.recurrent_initializer),
+                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+            }
+        )
+        return config
+
+
+@keras.saving.register_keras_serializable(package="keras_stlstm")
+class Eidetic3DLSTM(SpatialRNN):
+    """E3D-LSTM stack over (batch, time, H, W, Cin) frame sequences.
+
+    Each step takes one frame; the cell forms the window of the last `depth`
+    frames itself (zero frames before the first). See `Eidetic3DLSTMCell` for
+    the equations and the state layout. For video prediction, collapse the depth
+    of the output with a Conv3D of kernel and stride (depth, 1, 1), as the
+    official decoder does.
+
+    Args:
+        filters: int or list of equal ints, one per layer (paper: [64] * 4).
+        kernel_size: int or (kd, kh, kw) (paper: (2, 5, 5)).
+        depth: frames per input window (paper: 2).
+        recall_window: number of stored memories RECALL attends to; None (the
+            paper's video prediction setting) means every earlier memory, i.e.
+            a buffer as long as the sequence, which must then have a known
+            length at build; an int (the paper uses 5 for online recognition)
+            is a fixed window, for streaming and sequences of any length.
+        layer_norm, forget_bias, kernel_initializer, recurrent_initializer,
+        bias_initializer: see `Eidetic3DLSTMCell`.
+        return_sequences, return_state, go_backwards, stateful, unroll: as in
+            `keras.layers.RNN`.
+
+    Call arguments:
+        sequences: (batch, time, H, W, Cin).
+        initial_state: optional list of states in the cell's layout.
+        training: bool.
+
+    Returns:
+        (batch, depth, H, W, F), or (batch, time, depth, H, W, F) with
+        `return_sequences`; followed by the states with `return_state`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> layer = Eidetic3DLSTM([8, 8], kernel_size=(2, 3, 3), return_sequences=True)
+    >>> layer(np.zeros((2, 5, 16, 16, 3), "float32")).shape
+    (2, 5, 2, 16, 16, 8)
+    """
+
+    def __init__(
+        self,
+        filters=(64, 64, 64, 64),
+        kernel_size=(2, 5, 5),
+        depth=2,
+        recall_window=None,
+        layer_norm=True,
+        forget_bias=1.0,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        **kwargs,
+    ):
+        cell = Eidetic3DLSTMCell(
+            filters,
+            kernel_size,
+            depth=depth,
+            recall_window=recall_window,
+            layer_norm=layer_norm,
+            forget_bias=forget_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            name="eidetic_3d_lstm_cell",
+            dtype=kwargs.get("dtype"),
+        )
+        super().__init__(
+            cell,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            unroll=unroll,
+            **kwargs,
+        )
+
+    def build(self, sequences_shape, initial_state_shape=None):
+        sequences_shape = tuple(sequences_shape)
+        if len(sequences_shape) == self.cell.input_ndim + 1 and self.cell.recall_window is None:
+            steps = sequences_shape[1]
+            if steps is None:
+                raise ValueError(
+                    "Eidetic3DLSTM with recall_window=None attends to every earlier "
+                    "memory, so it needs a known sequence length (the time axis); "
+                    f"received input shape {sequences_shape}. Give the Input a fixed "
+                    "number of frames or set recall_window=<int> (e.g. 5)."
+                )
+            self.cell.history_length = int(steps)
+        super().build(sequences_shape, initial_state_shape)
+
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        steps = sequences.shape[1] if len(sequences.shape) > 1 else None
+        capacity = self.cell.recall_capacity
+        if self.cell.recall_window is None and self.cell.built and steps is not None and steps > capacity:
+            raise ValueError(
+                f"This Eidetic3DLSTM (recall_window=None) was built for sequences of "
+                f"{capacity} steps and keeps that many memories; received {steps} "
+                "steps. Build a new layer for the longer sequences or set "
+                "recall_window=<int>."
+            )
+        return super().call(sequences, initial_state=initial_state, mask=mask, training=training)
+
+    def get_config(self):
+        config = super().get_config()
+        # Derived from the input at build, not an argument of the layer.
+        config.pop("history_length", None)
+        return config
