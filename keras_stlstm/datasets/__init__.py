@@ -1,0 +1,36 @@
+"""Datasets: generated video data (Moving MNIST, the E3D copy test, synthetic gestures) and readers.
+
+Generators are NumPy (+ OpenCV) functions; the ``*_dataset`` functions wrap them in
+tf.data and import TensorFlow only when called.
+"""
+
+from keras_stlstm.datasets.copy_test import (  # noqa: F401
+    COPY_TEST_SEED,
+    CopyTestLayout,
+    copy_test_dataset,
+    copy_test_set,
+    generate_copy_test,
+    split_copy_test,
+)
+from keras_stlstm.datasets.jester_labels import JESTER_CLASSES  # noqa: F401
+from keras_stlstm.datasets.mnist import (  # noqa: F401
+    TEST_DIGIT_RANGE,
+    TRAIN_DIGIT_RANGE,
+    load_digits,
+    load_idx,
+    load_sample_digits,
+    split_digits,
+)
+from keras_stlstm.datasets.moving_mnist import (  # noqa: F401
+    MOVING_MNIST_TEST_SEED,
+    generate_moving_mnist,
+    moving_mnist_dataset,
+    moving_mnist_test_set,
+)
+from keras_stlstm.datasets.synthetic_gestures import (  # noqa: F401
+    GESTURE_OPPOSITES,
+    clip_specs,
+    render_gesture,
+    synthetic_gesture_dataset,
+    synthetic_gestures,
+)
