@@ -34,3 +34,39 @@ from keras_stlstm.datasets.synthetic_gestures import (  # noqa: F401
     synthetic_gesture_dataset,
     synthetic_gestures,
 )
+from keras_stlstm.datasets.sampling import (  # noqa: F401
+    center_crop,
+    random_crop,
+    resize_frames,
+    resize_short_side,
+    sample_indices,
+    sliding_windows,
+)
+from keras_stlstm.datasets.video_io import (  # noqa: F401
+    VideoReadError,
+    comparison_frames,
+    comparison_strip,
+    iter_camera,
+    read_frame_folder,
+    read_frames,
+    read_video,
+    write_comparison_gif,
+    write_comparison_strip,
+    write_gif,
+    write_video,
+)
+from keras_stlstm.datasets.readers import (  # noqa: F401
+    IsoGDReader,
+    JesterReader,
+    KTHReader,
+    ReaderStats,
+    SomethingSomethingReader,
+    TaxiBJReader,
+    VideoFolderReader,
+    isogd_dataset,
+    jester_dataset,
+    kth_dataset,
+    something_something_dataset,
+    taxibj_dataset,
+    video_folder_dataset,
+)
