@@ -143,15 +143,29 @@ def load_preset_folder(folder, expected_class=None, info=None):
     if expected_class is not None:
         if cls is None or not issubclass(cls, expected_class):
             _check_builder(str(folder), builder, expected_class)
+    _check_weights_readable(folder / WEIGHTS_FILE)
     try:
         return keras.saving.load_model(folder, compile=False, safe_mode=True)
-    except OSError as e:
-        raise PresetError(
-            f"Could not read {folder / WEIGHTS_FILE}: {e}. The file is truncated or "
-            "corrupted: download or save the preset again."
-        ) from e
     except (ValueError, TypeError, KeyError) as e:
         raise PresetError(f"Could not load the preset in {folder}: {e}") from e
+
+
+def _check_weights_readable(path):
+    """Opens the HDF5 weights once, so a damaged file gets a clear error.
+
+    (Keras 3.15 turns an unreadable weights file in a folder into an
+    UnboundLocalError from its own clean-up code.)
+    """
+    import h5py
+
+    try:
+        with h5py.File(path, "r"):
+            pass
+    except OSError as e:
+        raise PresetError(
+            f"Could not read {path}: {e}. The file is truncated or corrupted: download "
+            "or save the preset again."
+        ) from e
 
 
 def rebuild_with(model, **overrides):
