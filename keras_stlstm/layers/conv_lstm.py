@@ -1,5 +1,7 @@
 """ConvLSTM (Shi et al. 2015) as written in the gesture paper, eqs. 1-6."""
 
+import math
+
 import keras
 from keras import ops
 
@@ -111,6 +113,21 @@ class ConvLSTMCell(SpatialCell):
         c_new = f * c + i * self.activation(z_g)
         h_new = o * self.activation(c_new)
         return h_new, [h_new, c_new]
+
+    def complexity(self):
+        """Counts of the built cell, per sample and time step.
+
+        Returns:
+            dict with `weights` (parameters without biases), `biases` and
+            `mult_adds` (multiply-adds of one step: every weight once per position;
+            elementwise ops not counted).
+        """
+        weights = math.prod(self.kernel_size) * (self.input_channels + self.filters) * 4 * self.filters
+        return {
+            "weights": weights,
+            "biases": 4 * self.filters if self.use_bias else 0,
+            "mult_adds": weights * math.prod(self.spatial_dims),
+        }
 
     def get_config(self):
         config = super().get_config()

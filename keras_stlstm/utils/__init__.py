@@ -1,0 +1,3 @@
+"""Utilities: parameter and multiply-add counts of the recurrent layers."""
+
+from keras_stlstm.utils.complexity import Complexity, complexity
