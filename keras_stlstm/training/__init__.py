@@ -1,0 +1,7 @@
+"""Training machinery: losses, optimiser recipes, schedules, and the recipe-driven `train` entry point."""
+
+from keras_stlstm.training.losses import l1_l2_loss
+from keras_stlstm.training.optimizers import e3d_optimizer
+from keras_stlstm.training.recipe import load_recipe
+from keras_stlstm.training.schedules import ScheduledSampling, scheduled_sampling_probability
+from keras_stlstm.training.train import TrainResult, train

@@ -1,0 +1,246 @@
+"""Data sources of the training entry point, by name.
+
+Every source is turned into an *indexed stream*: `load_batch(first, count)` gives
+the examples at stream positions first .. first + count - 1, and position q
+depends only on (source options, split, seed, q). Batch j of a run is positions
+j*B .. (j+1)*B - 1, so a run resumed at epoch e simply starts the stream at batch
+e * steps_per_epoch and sees exactly the batches an uninterrupted run would have
+seen (tf.data iterators, by contrast, restart from scratch in a new process).
+
+Sources (the dataset modules are imported only when a source is used):
+
+- "moving_mnist": `keras_stlstm.datasets.moving_mnist` sequences; digits from
+  `digits` (an IDX file or folder, "keras", or "sample" for the 64 digits shipped
+  with the package), split "train" = t10k digits 0-7999, "test" = 8000-9999.
+  Yields full sequences (kind "sequences").
+- "synthetic_gestures": `keras_stlstm.datasets.synthetic_gestures` clips and
+  labels, splits "train", "validation", "test" (kind "labelled_clips").
+- "folder": a folder-per-class tree read by
+  `keras_stlstm.datasets.readers.folder.VideoFolderReader` (kind
+  "labelled_clips"); split "train" reads `root`, any other split reads
+  `validation_root`. Stream positions walk through per-epoch permutations.
+"""
+
+import dataclasses
+import math
+from typing import Callable, Optional
+
+import numpy as np
+
+COMMON_KEYS = {"source": None, "split": "train", "validation_split": None, "validation_steps": 0, "parallel": True}
+
+
+@dataclasses.dataclass
+class Stream:
+    """An indexed, deterministic stream of examples.
+
+    Attributes:
+        load_batch: (first position, count) -> tuple of NumPy arrays, each with
+            `count` examples on axis 0.
+        spec: [(dtype, per-example shape)] of those arrays.
+        kind: "sequences" (frames only) or "labelled_clips" ((clip, label)).
+        num_examples: size of one pass over a finite source, None if endless.
+    """
+
+    load_batch: Callable
+    spec: list
+    kind: str
+    num_examples: Optional[int] = None
+
+
+@dataclasses.dataclass
+class SourceInfo:
+    """A registered source: builder, option defaults, kind of data, default validation split."""
+
+    build: Callable
+    options: dict
+    kind: str
+    validation_split: Optional[str]
+    splits: Optional[tuple] = None
+
+
+def _frames_shape(input_shape, options):
+    """(T, H, W, C) of the clips a model takes; options may fill unknown axes."""
+    frames, height, width, channels = input_shape
+    frames = options.get("num_frames") or frames
+    if frames is None:
+        raise ValueError(
+            "The model takes clips of any length; set `num_frames` in [data] to the "
+            "number of frames per training clip."
+        )
+    return int(frames), int(height), int(width), int(channels)
+
+
+def _load_moving_mnist_digits(digits, split):
+    from keras_stlstm.datasets import mnist
+
+    if digits == "sample":
+        return mnist.load_sample_digits(split)
+    return mnist.split_digits(mnist.load_digits(digits, "t10k"), split)
+
+
+def build_moving_mnist(options, split, seed, input_shape):
+    from keras_stlstm.datasets import moving_mnist
+
+    frames, height, width, channels = _frames_shape(input_shape, {})
+    if height != width or channels != 1:
+        raise ValueError(
+            "source='moving_mnist' makes square single-channel frames; the model takes "
+            f"frames of {height}x{width}x{channels}. Build it with image_size={height} and channels=1."
+        )
+    digits = _load_moving_mnist_digits(options["digits"], split)
+    # The fixed test set uses its own seed (see moving_mnist.MOVING_MNIST_TEST_SEED).
+    split_seed = moving_mnist.MOVING_MNIST_TEST_SEED if split == "test" else seed
+
+    def load_batch(first, count):
+        sequences = moving_mnist.generate_moving_mnist(
+            digits, count, split_seed, start=first, num_frames=frames, num_digits=options["num_digits"],
+            image_size=height, step_length=options["step_length"],
+        )
+        return (sequences,)
+
+    return Stream(load_batch, [("float32", (frames, height, width, 1))], "sequences")
+
+
+def build_synthetic_gestures(options, split, seed, input_shape):
+    from keras_stlstm.datasets import synthetic_gestures
+
+    frames, height, width, channels = _frames_shape(input_shape, options)
+    if height != width or channels != 3:
+        raise ValueError(
+            "source='synthetic_gestures' renders square RGB clips; the model takes frames of "
+            f"{height}x{width}x{channels}."
+        )
+    classes = options["classes"]
+
+    def load_batch(first, count):
+        return synthetic_gestures.synthetic_gestures(
+            count, seed, split, start=first, classes=classes, num_frames=frames, image_size=height, dtype="float32"
+        )
+
+    spec = [("float32", (frames, height, width, 3)), ("int32", ())]
+    return Stream(load_batch, spec, "labelled_clips")
+
+
+def build_folder(options, split, seed, input_shape):
+    from keras_stlstm.datasets.readers.folder import VideoFolderReader
+
+    frames, height, width, channels = _frames_shape(input_shape, options)
+    root = options["root"] if split == "train" else options["validation_root"]
+    if root is None:
+        raise ValueError(
+            f"source='folder' needs `{'root' if split == 'train' else 'validation_root'}` in [data] "
+            f"(the folder of class folders) for split {split!r}."
+        )
+    training = split == "train"
+    reader = VideoFolderReader(
+        root, num_frames=frames, size=(height, width), channels=channels, training=training,
+        **{k: options[k] for k in ("resize", "fraction", "short") if options[k] is not None},
+    )
+    n = len(reader)
+
+    def item_at(position):
+        data_epoch, k = divmod(position, n)
+        if not training:
+            return k
+        order = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0, data_epoch))).permutation(n)
+        return int(order[k])
+
+    def load_batch(first, count):
+        clips, labels = [], []
+        for position in range(first, first + count):
+            rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1, position)))
+            clip, label = reader.load(item_at(position), rng)
+            clips.append(clip)
+            labels.append(label)
+        return np.stack(clips).astype("float32"), np.asarray(labels, "int32")
+
+    spec = [("float32", (frames, height, width, channels)), ("int32", ())]
+    stream = Stream(load_batch, spec, "labelled_clips", num_examples=n)
+    stream.class_names = reader.class_names
+    return stream
+
+
+SOURCES = {
+    "moving_mnist": SourceInfo(
+        build_moving_mnist,
+        {"digits": "keras", "num_digits": 2, "step_length": 0.1},
+        "sequences",
+        "test",
+        ("train", "test"),
+    ),
+    "synthetic_gestures": SourceInfo(
+        build_synthetic_gestures,
+        {"classes": None, "num_frames": None},
+        "labelled_clips",
+        "validation",
+        ("train", "validation", "test"),
+    ),
+    "folder": SourceInfo(
+        build_folder,
+        {"root": None, "validation_root": None, "num_frames": None, "resize": None, "fraction": None, "short": None},
+        "labelled_clips",
+        None,
+    ),
+}
+
+
+def source_names():
+    return sorted(SOURCES)
+
+
+def build_stream(data_options, split, seed, input_shape):
+    """The `Stream` of `split` for the validated [data] options of a recipe."""
+    info = SOURCES[data_options["source"]]
+    if info.splits is not None and split not in info.splits:
+        raise ValueError(
+            f"source={data_options['source']!r} has splits {list(info.splits)}; received split {split!r}."
+        )
+    return info.build(data_options, split, seed, tuple(input_shape))
+
+
+def stream_dataset(stream, batch_size, start_batch=0, num_batches=None, parallel=True, target_fn=None):
+    """A tf.data.Dataset of batches `start_batch`, `start_batch + 1`, ... of `stream`.
+
+    Args:
+        stream: a `Stream`.
+        batch_size: examples per batch.
+        start_batch: index of the first batch (resume point).
+        num_batches: how many batches (None: endless).
+        parallel: generate batches in parallel threads (order and content unchanged).
+        target_fn: maps the tuple of batch tensors to what `fit` takes, e.g.
+            `(x, y)`.
+
+    Returns:
+        tf.data.Dataset.
+    """
+    import tensorflow as tf
+
+    stop = np.iinfo(np.int64).max if num_batches is None else start_batch + num_batches
+    batches = tf.data.Dataset.range(start_batch, stop)
+    dtypes = [tf.as_dtype(d) for d, _ in stream.spec]
+
+    def load(index):
+        arrays = stream.load_batch(int(index) * batch_size, batch_size)
+        return [np.asarray(a, d.as_numpy_dtype) for a, d in zip(arrays, dtypes)]
+
+    def generate(index):
+        tensors = tf.numpy_function(load, [index], dtypes)
+        for tensor, (_, shape) in zip(tensors, stream.spec):
+            tensor.set_shape((batch_size,) + tuple(shape))
+        return tuple(tensors)
+
+    if parallel:
+        ds = batches.map(generate, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    else:
+        ds = batches.map(generate)
+    if target_fn is not None:
+        ds = ds.map(target_fn)
+    return ds.prefetch(2)
+
+
+def default_steps_per_epoch(stream, batch_size):
+    """One pass over a finite source; None for an endless one."""
+    if stream.num_examples is None:
+        return None
+    return max(1, math.ceil(stream.num_examples / batch_size))

@@ -1,0 +1,59 @@
+"""Data-parallel training on the backends' own engines.
+
+- JAX: `keras.distribution.DataParallel` over every device JAX sees (set for the
+  duration of the scope, then the previous distribution is restored).
+- TensorFlow: `tf.distribute.MirroredStrategy` over the GPUs, or over the logical
+  CPUs when there is no GPU but several CPUs are configured
+  (`tf.config.set_logical_device_configuration`).
+
+Models must be built, compiled and fitted inside the scope.
+"""
+
+import contextlib
+
+import keras
+
+
+def replica_count(distribution):
+    """Number of devices a batch is split over (1 without distribution)."""
+    if distribution is None:
+        return 1
+    if hasattr(distribution, "num_replicas_in_sync"):
+        return int(distribution.num_replicas_in_sync)
+    return len(distribution.device_mesh.devices.flatten())
+
+
+@contextlib.contextmanager
+def distribution_scope(name):
+    """Context manager for recipe `distribution` = "none" or "data_parallel".
+
+    Yields:
+        None, the `keras.distribution.DataParallel` (JAX) or the
+        `tf.distribute.MirroredStrategy` (TensorFlow).
+    """
+    if name == "none":
+        yield None
+        return
+    if name != "data_parallel":
+        raise ValueError(f"`distribution` must be 'none' or 'data_parallel'; received {name!r}.")
+    backend = keras.backend.backend()
+    if backend == "jax":
+        previous = keras.distribution.distribution()
+        keras.distribution.set_distribution(keras.distribution.DataParallel(devices=keras.distribution.list_devices()))
+        try:
+            yield keras.distribution.distribution()
+        finally:
+            keras.distribution.set_distribution(previous)
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        devices = [d.name for d in tf.config.list_logical_devices("GPU")]
+        devices = devices or [d.name for d in tf.config.list_logical_devices("CPU")]
+        strategy = tf.distribute.MirroredStrategy(devices)
+        with strategy.scope():
+            yield strategy
+    else:
+        raise ValueError(
+            f"distribution='data_parallel' supports the 'jax' and 'tensorflow' backends; "
+            f"the current backend is {backend!r}."
+        )

@@ -1,0 +1,289 @@
+"""The training entry point: `train(recipe)` and `python -m keras_stlstm.training.train RECIPE.toml`.
+
+A run writes into the recipe's `output_dir`:
+
+- `backup/`: `keras.callbacks.BackupAndRestore` checkpoints (weights, optimiser
+  and sampling state, epoch), written at every epoch end. A run started again
+  on the same `output_dir` after a crash or a kill restores them and continues
+  from the last completed epoch (it says "resuming from epoch N"); the data
+  stream is indexed, so the resumed run sees the same batches an uninterrupted
+  one would. The folder is deleted when training ends.
+- `training_log.csv`: one row per epoch (`keras.callbacks.CSVLogger`, appended
+  on resume).
+- `model/`: the final model as a folder `keras.saving.load_model` reads
+  (config.json, metadata.json, model.weights.h5), written to a temporary folder
+  and moved into place.
+- `metrics.json`: the last epoch's losses and metrics, plus run facts.
+- `recipe.json`: the validated recipe with its defaults filled in.
+"""
+
+import argparse
+import csv
+import dataclasses
+import json
+import logging
+import math
+import os
+import shutil
+import sys
+import time
+
+import keras
+
+from keras_stlstm.training import data_sources
+from keras_stlstm.training.losses import LOSSES
+from keras_stlstm.training.distribution import distribution_scope, replica_count
+from keras_stlstm.training.recipe import (
+    CALLBACKS,
+    OPTIMIZER_RECIPES,
+    import_object,
+    load_recipe,
+    model_task,
+    parameters_of,
+    resolve_model_class,
+)
+
+logger = logging.getLogger("keras_stlstm.training")
+
+BACKUP_DIR, LOG_FILE, MODEL_DIR = "backup", "training_log.csv", "model"
+METRICS_FILE, RECIPE_FILE = "metrics.json", "recipe.json"
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """What `train` returns.
+
+    Attributes:
+        model: the trained model.
+        history: the `keras.callbacks.History` of this process's epochs.
+        output_dir: the run folder.
+        model_dir: the saved model folder.
+        metrics: the dict written to metrics.json.
+        resumed_from_epoch: completed epochs restored from a backup, or None.
+    """
+
+    model: object
+    history: object
+    output_dir: str
+    model_dir: str
+    metrics: dict
+    resumed_from_epoch: object = None
+
+
+def backed_up_epoch(backup_dir):
+    """Completed epochs recorded by BackupAndRestore in `backup_dir`, or None."""
+    path = os.path.join(backup_dir, "training_metadata.json")
+    if not os.path.exists(path) or not os.path.exists(os.path.join(backup_dir, "latest.weights.h5")):
+        return None
+    with open(path) as f:
+        return int(json.load(f)["epoch"])
+
+
+def make_targets(kind):
+    """Maps a batch of the stream to (inputs, targets) for `fit`."""
+    if kind == "next_frames":
+        # Every frame after the first is predicted (E3D paper eq. 3).
+        return lambda frames: (frames, frames[:, 1:])
+    return lambda clips, labels: (clips, labels)
+
+
+def build_optimizer(section, total_steps):
+    """The optimiser of a validated [optimizer] section."""
+    arguments = {k: v for k, v in section.items() if k not in ("recipe", "name")}
+    if "name" in section:
+        return keras.optimizers.get({"class_name": section["name"], "config": arguments})
+    function = import_object(OPTIMIZER_RECIPES[section["recipe"]])
+    names, _ = parameters_of(function)
+    # Recipes with a decaying learning rate need the run's length.
+    for key in ("total_steps", "decay_steps"):
+        if key in names and key not in arguments:
+            arguments[key] = total_steps
+    return function(**arguments)
+
+
+def resolve_loss(name):
+    """This package's losses by their plain name; anything else goes to Keras."""
+    return LOSSES.get(name, name) if isinstance(name, str) else name
+
+
+def build_callbacks(options_by_name):
+    return [import_object(CALLBACKS[name])(**options) for name, options in options_by_name.items()]
+
+
+def write_json(path, payload):
+    """Writes JSON to a temporary file and moves it into place."""
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w") as f:
+        json.dump(payload, f, indent=2, sort_keys=True, default=str)
+    os.replace(tmp, path)
+
+
+def save_model_folder(model, folder):
+    """Saves `model` as an unzipped Keras folder, via a temporary folder."""
+    tmp = f"{folder}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    keras.saving.save_model(model, tmp, zipped=False)
+    if os.path.exists(folder):
+        shutil.rmtree(folder)
+    os.replace(tmp, folder)
+
+
+def last_logged_epoch(log_path):
+    """The last row of the CSV log as floats (covers epochs run before a resume)."""
+    if not os.path.exists(log_path):
+        return {}
+    with open(log_path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        return {}
+    out = {}
+    for key, value in rows[-1].items():
+        try:
+            out[key] = int(value) if key == "epoch" else float(value)
+        except (TypeError, ValueError):
+            out[key] = value
+    return out
+
+
+def _datasets(recipe, model, distribution, start_epoch):
+    data, training = recipe["data"], recipe["training"]
+    task = model_task(recipe["model"]["class"])
+    batch_size, seed = training["batch_size"], training["seed"]
+    replicas = replica_count(distribution)
+    if batch_size % replicas:
+        raise ValueError(
+            f"[training] batch_size ({batch_size}) must be a multiple of the {replicas} devices "
+            "of distribution='data_parallel'."
+        )
+    input_shape = tuple(model.inputs[0].shape[1:])
+    stream = data_sources.build_stream(data, data["split"], seed, input_shape)
+    steps = training["steps_per_epoch"] or data_sources.default_steps_per_epoch(stream, batch_size)
+    if steps is None:
+        raise ValueError(
+            f"[training] needs 'steps_per_epoch': source {data['source']!r} is an endless stream."
+        )
+    targets = make_targets(task["targets"])
+    train_ds = data_sources.stream_dataset(
+        stream, batch_size, start_batch=start_epoch * steps, num_batches=(training["epochs"] - start_epoch) * steps,
+        parallel=data["parallel"], target_fn=targets,
+    )
+    val_ds = None
+    if data["validation_steps"]:
+        val_stream = data_sources.build_stream(data, data["validation_split"], seed, input_shape)
+        val_ds = data_sources.stream_dataset(
+            val_stream, batch_size, num_batches=data["validation_steps"], parallel=data["parallel"],
+            target_fn=targets,
+        )
+    return train_ds, val_ds, steps
+
+
+def _run(recipe, output_dir, start_epoch, verbose, extra_callbacks):
+    training = recipe["training"]
+    task = model_task(recipe["model"]["class"])
+    model_args = {k: v for k, v in recipe["model"].items() if k != "class"}
+    with distribution_scope(training["distribution"]) as distribution:
+        model = resolve_model_class(recipe["model"]["class"])(**model_args)
+        train_ds, val_ds, steps = _datasets(recipe, model, distribution, start_epoch)
+        model.compile(
+            optimizer=build_optimizer(recipe["optimizer"], training["epochs"] * steps),
+            loss=resolve_loss(training["loss"] or task["loss"]),
+            metrics=training["metrics"] if training["metrics"] is not None else task["metrics"],
+        )
+        callbacks = [keras.callbacks.BackupAndRestore(os.path.join(output_dir, BACKUP_DIR))]
+        callbacks += build_callbacks(training["callbacks"]) + list(extra_callbacks)
+        # Last, so that it logs what the callbacks before it add to the epoch logs.
+        callbacks.append(keras.callbacks.CSVLogger(os.path.join(output_dir, LOG_FILE), append=start_epoch > 0))
+        history = model.fit(
+            train_ds,
+            epochs=training["epochs"],
+            steps_per_epoch=steps,
+            validation_data=val_ds,
+            validation_steps=recipe["data"]["validation_steps"] or None,
+            callbacks=callbacks,
+            verbose=1 if verbose == "auto" else verbose,
+        )
+    return model, history
+
+
+def train(recipe, overwrite=False, verbose=None, callbacks=()):
+    """Trains a model from a recipe; resumes an interrupted run of the same `output_dir`.
+
+    Args:
+        recipe: path of a TOML recipe or a dict (see `keras_stlstm.training.recipe`).
+        overwrite: replace a finished run found in `output_dir` (otherwise a
+            finished run there raises, so that nothing is silently retrained).
+        verbose: Keras `fit` verbosity; None = the recipe's (default 1, a
+            progress bar).
+        callbacks: extra Keras callbacks, run after the recipe's.
+
+    Returns:
+        `TrainResult`.
+
+    Raises:
+        ValueError: invalid recipe (naming the key), or a finished run in the way.
+
+    Example:
+
+    >>> result = train("recipes/e3d_moving_mnist.toml")  # doctest: +SKIP
+    >>> keras.saving.load_model(result.model_dir)  # doctest: +SKIP
+    """
+    recipe = load_recipe(recipe)
+    training = recipe["training"]
+    output_dir = os.fspath(training["output_dir"])
+    model_dir = os.path.join(output_dir, MODEL_DIR)
+    start_epoch = backed_up_epoch(os.path.join(output_dir, BACKUP_DIR))
+    if start_epoch is None and os.path.exists(model_dir):
+        if not overwrite:
+            raise ValueError(
+                f"{output_dir} already holds a finished run ({MODEL_DIR}/). Choose another "
+                "[training] output_dir, or pass overwrite=True (--overwrite) to train again."
+            )
+        shutil.rmtree(model_dir)
+    os.makedirs(output_dir, exist_ok=True)
+    if start_epoch is not None:
+        message = f"resuming from epoch {start_epoch} (backup in {os.path.join(output_dir, BACKUP_DIR)})"
+        print(message, flush=True)
+        logger.info(message)
+    elif os.path.exists(os.path.join(output_dir, LOG_FILE)):
+        os.remove(os.path.join(output_dir, LOG_FILE))  # a log without a backup is from an abandoned run
+    write_json(os.path.join(output_dir, RECIPE_FILE), recipe)
+
+    keras.utils.set_random_seed(training["seed"])
+    started = time.time()
+    verbose = training["verbose"] if verbose is None else verbose
+    model, history = _run(recipe, output_dir, start_epoch or 0, verbose, callbacks)
+    save_model_folder(model, model_dir)
+    metrics = {
+        "final": last_logged_epoch(os.path.join(output_dir, LOG_FILE)),
+        "epochs": training["epochs"],
+        "resumed_from_epoch": start_epoch,
+        "backend": keras.backend.backend(),
+        "distribution": training["distribution"],
+        "parameters": int(model.count_params()),
+        "seconds_this_process": round(time.time() - started, 3),
+    }
+    metrics["final"] = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                        for k, v in metrics["final"].items()}
+    write_json(os.path.join(output_dir, METRICS_FILE), metrics)
+    return TrainResult(model, history, output_dir, model_dir, metrics, start_epoch)
+
+
+def main(argv=None):
+    """Command line: `python -m keras_stlstm.training.train RECIPE.toml [--overwrite]`."""
+    parser = argparse.ArgumentParser(prog="python -m keras_stlstm.training.train", description=__doc__.split("\n")[0])
+    parser.add_argument("recipe", help="path of the TOML recipe")
+    parser.add_argument("--overwrite", action="store_true", help="replace a finished run in output_dir")
+    parser.add_argument("--verbose", type=int, default=None, help="Keras fit verbosity (0, 1 or 2)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        result = train(args.recipe, overwrite=args.overwrite, verbose=args.verbose)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"saved {result.model_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
