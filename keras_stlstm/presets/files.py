@@ -77,17 +77,18 @@ def write_text_atomic(path, text):
         raise
 
 
-def make_temp_sibling(path):
+def make_temp_sibling(path, error=PresetError):
     """Creates an empty temporary folder next to `path` (same file system, so rename works).
 
-    Raises PresetError when the parent folder cannot be created or written.
+    Raises `error` (PresetError by default) when the parent folder cannot be
+    created or written.
     """
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         return Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
     except OSError as e:
-        raise PresetError(f"Cannot write to {path.parent}: {e.strerror or e}") from e
+        raise error(f"Cannot write to {path.parent}: {e.strerror or e}") from e
 
 
 def move_into_place(tmp, path, overwrite=False):

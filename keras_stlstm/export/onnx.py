@@ -1,0 +1,77 @@
+"""ONNX export (optional extra: pip install "keras-stlstm[onnx]")."""
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from keras_stlstm.export.errors import ExportError
+from keras_stlstm.export.signatures import output_names
+
+
+def _require_onnx():
+    try:
+        import onnx  # noqa: F401
+        import tf2onnx  # noqa: F401
+    except ImportError as e:
+        raise ExportError(
+            f"ONNX export needs the optional packages onnx and tf2onnx ({e}): "
+            'pip install "keras-stlstm[onnx]"'
+        ) from e
+
+
+def export_onnx(model, path, opset=None):
+    """Exports `model` (whole clip) as an ONNX file with Keras' ONNX exporter.
+
+    The recurrent layers become an ONNX Loop, so batch and time stay dynamic.
+    The input is named "frames" and the output "output" (several outputs keep
+    the model's output names).
+
+    Args:
+        model: a Keras model (TensorFlow backend).
+        path: the .onnx file (written to a temporary name, then renamed).
+        opset: ONNX opset version (None: Keras' default).
+
+    Returns:
+        The file's Path.
+
+    Raises:
+        ExportError: onnx/tf2onnx missing (install keras-stlstm[onnx]) or an
+            unwritable path.
+    """
+    import tensorflow as tf
+
+    _require_onnx()
+    import onnx
+
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp_dir = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
+    except OSError as e:
+        raise ExportError(f"Cannot write to {path.parent}: {e.strerror or e}") from e
+    try:
+        spec = tf.TensorSpec((None,) + tuple(model.inputs[0].shape[1:]), tf.float32, name="frames")
+        tmp = tmp_dir / path.name
+        kwargs = {} if opset is None else {"opset_version": opset}
+        model.export(str(tmp), format="onnx", input_signature=[spec], verbose=False, **kwargs)
+        proto = onnx.load(str(tmp))
+        _rename_outputs(proto, output_names(model))
+        onnx.save(proto, str(tmp))
+        tmp.replace(path)
+        return path
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
+def _rename_outputs(proto, names):
+    """Gives the graph outputs readable names (tf2onnx calls them Identity:0, ...)."""
+    renames = {out.name: new for out, new in zip(proto.graph.output, names)}
+    for node in proto.graph.node:
+        for i, name in enumerate(node.output):
+            if name in renames:
+                node.output[i] = renames[name]
+        for i, name in enumerate(node.input):
+            if name in renames:
+                node.input[i] = renames[name]
+    for out in proto.graph.output:
+        out.name = renames.get(out.name, out.name)

@@ -1,0 +1,144 @@
+"""Runs an exported file on random clips and compares it with the Keras model."""
+
+from pathlib import Path
+
+import numpy as np
+
+from keras_stlstm.export.errors import ExportError
+
+
+def detect_format(path):
+    """"saved_model", "tflite" or "onnx", from the path."""
+    path = Path(path)
+    if path.is_dir() and (path / "saved_model.pb").exists():
+        return "saved_model"
+    if path.suffix == ".tflite":
+        return "tflite"
+    if path.suffix == ".onnx":
+        return "onnx"
+    raise ExportError(
+        f"Cannot tell the format of {path}: expected a SavedModel folder, a .tflite or an .onnx file."
+    )
+
+
+def verify_export(model, path, num_frames=None, batch_size=2, seed=0, verbose=True):
+    """Max absolute difference between an exported file and the Keras model.
+
+    Random uniform [0, 1) clips go through both. A streaming export (inputs
+    "frames", "state_0", ...) is fed the clip step by step from zero states and
+    compared with the Keras model on the whole clip: the per-step outputs are
+    concatenated (or stacked) along time when the model outputs a sequence, else
+    the last step's output is compared.
+
+    Args:
+        model: the Keras model that was exported.
+        path: a SavedModel folder, .tflite or .onnx file.
+        num_frames: clip length when neither the file nor the model fixes one
+            (default 4 steps).
+        batch_size: clips per check (1 for streaming files with a fixed batch).
+        seed: random seed.
+        verbose: print the result.
+
+    Returns:
+        The max absolute error (float).
+    """
+    fmt = detect_format(path)
+    runner = {"saved_model": _SavedModelRunner, "tflite": _TFLiteRunner, "onnx": _OnnxRunner}[fmt](path)
+    per_step = getattr(model, "streaming_frames_per_step", 1)
+    time = runner.time or model.inputs[0].shape[1] or num_frames or 4 * per_step
+    streaming = "state_0" in runner.input_names
+    if streaming:
+        time = model.inputs[0].shape[1] or num_frames or 4 * per_step
+    rng = np.random.default_rng(seed)
+    frame_shape = tuple(model.inputs[0].shape[2:])
+    clip = rng.random((batch_size, time) + frame_shape, dtype=np.float32)
+    reference = np.asarray(_keras_output(model, clip))
+    got = _stream(runner, clip, per_step) if streaming else runner.run({"frames": clip})["output"]
+    got = _match_reference(got, reference) if streaming else np.asarray(got)
+    error = float(np.max(np.abs(got - reference)))
+    if verbose:
+        form = "streaming, step by step" if streaming else "whole clip"
+        print(f"{path} ({fmt}, {form}): max |exported - Keras| = {error:.3g} on {batch_size} random clip(s) of {time} frames")
+    return error
+
+
+def _keras_output(model, clip):
+    out = model(clip, training=False)
+    return out[0] if isinstance(out, (list, tuple)) else out
+
+
+def _stream(runner, clip, per_step):
+    if clip.shape[1] % per_step:
+        raise ExportError(f"The clip length {clip.shape[1]} is not a multiple of {per_step} frames per step.")
+    states = {n: np.zeros((clip.shape[0],) + tuple(runner.shapes[n][1:]), np.float32)
+              for n in runner.input_names if n != "frames"}
+    outputs = []
+    for start in range(0, clip.shape[1], per_step):
+        result = runner.run({"frames": clip[:, start:start + per_step], **states})
+        outputs.append(np.asarray(result["output"]))
+        states = {n: np.asarray(result["new_" + n]) for n in states}
+    return outputs
+
+
+def _match_reference(outputs, reference):
+    for candidate in (np.concatenate(outputs, axis=1) if outputs[0].ndim > 1 else None,
+                      np.stack(outputs, axis=1), outputs[-1]):
+        if candidate is not None and candidate.shape == reference.shape:
+            return candidate
+    raise ExportError(
+        f"Cannot compare streaming outputs of shape {outputs[0].shape} per step with the "
+        f"model's output {reference.shape}."
+    )
+
+
+class _SavedModelRunner:
+    def __init__(self, path):
+        import tensorflow as tf
+
+        self.fn = tf.saved_model.load(str(path)).signatures["serving_default"]
+        specs = self.fn.structured_input_signature[1]
+        self.input_names = list(specs)
+        self.shapes = {n: tuple(s.shape) for n, s in specs.items()}
+        self.time = self.shapes["frames"][1] if len(self.shapes["frames"]) > 1 else None
+
+    def run(self, inputs):
+        import tensorflow as tf
+
+        return {k: v.numpy() for k, v in self.fn(**{k: tf.constant(v) for k, v in inputs.items()}).items()}
+
+
+class _TFLiteRunner:
+    def __init__(self, path):
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+        except ImportError:  # the TF-bundled interpreter works the same
+            import tensorflow as tf
+
+            Interpreter = tf.lite.Interpreter
+        self.interpreter = Interpreter(model_path=str(path), num_threads=1)
+        self.runner = self.interpreter.get_signature_runner("serving_default")
+        details = self.runner.get_input_details()
+        self.input_names = list(details)
+        self.shapes = {n: tuple(int(d) for d in v["shape_signature"]) for n, v in details.items()}
+        time = self.shapes["frames"][1]
+        self.time = None if time < 0 else time
+
+    def run(self, inputs):
+        return self.runner(**inputs)
+
+
+class _OnnxRunner:
+    def __init__(self, path):
+        try:
+            import onnxruntime
+        except ImportError as e:
+            raise ExportError('Verifying ONNX files needs onnxruntime: pip install "keras-stlstm[onnx]"') from e
+        self.session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        self.input_names = [i.name for i in self.session.get_inputs()]
+        self.shapes = {i.name: tuple(i.shape) for i in self.session.get_inputs()}
+        time = self.shapes["frames"][1]
+        self.time = time if isinstance(time, int) else None
+
+    def run(self, inputs):
+        names = [o.name for o in self.session.get_outputs()]
+        return dict(zip(names, self.session.run(names, inputs)))
