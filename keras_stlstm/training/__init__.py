@@ -1,5 +1,12 @@
 """Training machinery: losses, optimiser recipes, schedules, and the recipe-driven `train` entry point."""
 
+from keras_stlstm.training.aux_schedule import (
+    AuxiliaryLossSchedule,
+    WeightedLoss,
+    auxiliary_loss_weight,
+    early_activity_losses,
+)
+from keras_stlstm.training.gesture_recipe import gesture_optimizer, gesture_steps
 from keras_stlstm.training.losses import l1_l2_loss
 from keras_stlstm.training.optimizers import e3d_optimizer
 from keras_stlstm.training.recipe import load_recipe
