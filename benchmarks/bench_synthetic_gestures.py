@@ -47,8 +47,8 @@ def main(argv=None):
         for num_frames, image_size in SIZES:
             cpu_rate, wall_rate = clips_per_second(num_clips, num_frames, image_size)
             results[(num_frames, image_size)] = cpu_rate
-            print(f"{num_frames}x{image_size}x{image_size}x3: {cpu_rate:.0f} clips per CPU second on one core "
-                  f"({wall_rate:.0f} per wall-clock second; {num_clips} clips)")
+            print(f"{num_frames}x{image_size}x{image_size}x3: {cpu_rate:.0f} clips per CPU second "
+                  f"on one core ({wall_rate:.0f} per wall-clock second; {num_clips} clips)")
     finally:
         if cores:
             os.sched_setaffinity(0, cores)

@@ -136,8 +136,10 @@ def generate_copy_test(digits, num_sequences, seed, *, start=0, num_frames=20, c
     CopyTestLayout(num_frames, context)  # validates context
     settings = dict(start=int(start), num_frames=num_frames, num_digits=num_digits, pool_size=len(digits),
                     travel=image_size - max(digits.shape[1:]), step_length=step_length)
-    seq1 = render(digits, *trajectories(int(num_sequences), seed, stream=_SEQ1_STREAM, **settings), image_size)
-    seq2 = render(digits, *trajectories(int(num_sequences), seed, stream=_SEQ2_STREAM, **settings), image_size)
+    seq1, seq2 = (
+        render(digits, *trajectories(int(num_sequences), seed, stream=stream, **settings), image_size)
+        for stream in (_SEQ1_STREAM, _SEQ2_STREAM)
+    )
     # prior (Seq 2), Seq 1, Seq 2.
     timeline = np.concatenate([seq2, seq1, seq2], axis=1)[..., None]
     return to_dtype(timeline, dtype)

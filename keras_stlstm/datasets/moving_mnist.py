@@ -154,7 +154,8 @@ def generate_moving_mnist(digits, num_sequences, seed, *, start=0, num_frames=20
     digits = as_digit_array(digits)
     check_dtype(dtype)
     check_sizes(digits, num_frames, num_digits, image_size)
-    if isinstance(num_sequences, bool) or not isinstance(num_sequences, (int, np.integer)) or num_sequences < 0:
+    if isinstance(num_sequences, bool) or not isinstance(num_sequences, (int, np.integer)) \
+            or num_sequences < 0:
         raise ValueError(f"`num_sequences` must be a non-negative int, got {num_sequences!r}")
     travel = image_size - max(digits.shape[1:])
     digit_index, positions = trajectories(
@@ -261,7 +262,8 @@ def moving_mnist_dataset(digits, batch_size=16, seed=0, *, num_sequences=None, c
     check_dtype(dtype)
     check_sizes(digits, num_frames, num_digits, image_size)
     if context is not None and not 0 < context < num_frames:
-        raise ValueError(f"`context` must be None or in [1, num_frames - 1] = [1, {num_frames - 1}], got {context!r}")
+        raise ValueError(
+            f"`context` must be None or in [1, num_frames - 1] = [1, {num_frames - 1}], got {context!r}")
 
     def make_batch(first, count):
         return generate_moving_mnist(

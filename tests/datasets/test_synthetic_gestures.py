@@ -18,21 +18,27 @@ from keras_stlstm.datasets.synthetic_gestures import (
 
 # protocols.md, Jester's official order.
 OFFICIAL = (
-    "Swiping Left, Swiping Right, Swiping Down, Swiping Up, Pushing Hand Away, Pulling Hand In, "
-    "Sliding Two Fingers Left, Sliding Two Fingers Right, Sliding Two Fingers Down, Sliding Two Fingers Up, "
-    "Pushing Two Fingers Away, Pulling Two Fingers In, Rolling Hand Forward, Rolling Hand Backward, "
-    "Turning Hand Clockwise, Turning Hand Counterclockwise, Zooming In With Full Hand, Zooming Out With Full Hand, "
-    "Zooming In With Two Fingers, Zooming Out With Two Fingers, Thumb Up, Thumb Down, Shaking Hand, Stop Sign, "
-    "Drumming Fingers, No gesture, Doing other things"
-).split(", ")
+    "Swiping Left", "Swiping Right", "Swiping Down", "Swiping Up", "Pushing Hand Away", "Pulling Hand In",
+    "Sliding Two Fingers Left", "Sliding Two Fingers Right", "Sliding Two Fingers Down",
+    "Sliding Two Fingers Up", "Pushing Two Fingers Away", "Pulling Two Fingers In", "Rolling Hand Forward",
+    "Rolling Hand Backward", "Turning Hand Clockwise", "Turning Hand Counterclockwise",
+    "Zooming In With Full Hand", "Zooming Out With Full Hand", "Zooming In With Two Fingers",
+    "Zooming Out With Two Fingers", "Thumb Up", "Thumb Down", "Shaking Hand", "Stop Sign", "Drumming Fingers",
+    "No gesture", "Doing other things",
+)
 ID = {name: i for i, name in enumerate(JESTER_CLASSES)}
 OPPOSITE_NAMES = [
-    ("Swiping Left", "Swiping Right"), ("Swiping Down", "Swiping Up"), ("Pushing Hand Away", "Pulling Hand In"),
-    ("Sliding Two Fingers Left", "Sliding Two Fingers Right"), ("Sliding Two Fingers Down", "Sliding Two Fingers Up"),
-    ("Pushing Two Fingers Away", "Pulling Two Fingers In"), ("Rolling Hand Forward", "Rolling Hand Backward"),
+    ("Swiping Left", "Swiping Right"),
+    ("Swiping Down", "Swiping Up"),
+    ("Pushing Hand Away", "Pulling Hand In"),
+    ("Sliding Two Fingers Left", "Sliding Two Fingers Right"),
+    ("Sliding Two Fingers Down", "Sliding Two Fingers Up"),
+    ("Pushing Two Fingers Away", "Pulling Two Fingers In"),
+    ("Rolling Hand Forward", "Rolling Hand Backward"),
     ("Turning Hand Clockwise", "Turning Hand Counterclockwise"),
     ("Zooming In With Full Hand", "Zooming Out With Full Hand"),
-    ("Zooming In With Two Fingers", "Zooming Out With Two Fingers"), ("Thumb Up", "Thumb Down"),
+    ("Zooming In With Two Fingers", "Zooming Out With Two Fingers"),
+    ("Thumb Up", "Thumb Down"),
 ]
 SEEDS = range(6)
 
@@ -102,21 +108,31 @@ def _change(class_name, seed, key):
 
 # (class, statistic, check): x/y are image coordinates (y grows downwards).
 MOTIONS = [
-    ("Swiping Left", "x", lambda d: d < -25), ("Swiping Right", "x", lambda d: d > 25),
-    ("Swiping Down", "y", lambda d: d > 25), ("Swiping Up", "y", lambda d: d < -25),
-    ("Sliding Two Fingers Left", "x", lambda d: d < -15), ("Sliding Two Fingers Right", "x", lambda d: d > 15),
-    ("Sliding Two Fingers Down", "y", lambda d: d > 15), ("Sliding Two Fingers Up", "y", lambda d: d < -15),
+    ("Swiping Left", "x", lambda d: d < -25),
+    ("Swiping Right", "x", lambda d: d > 25),
+    ("Swiping Down", "y", lambda d: d > 25),
+    ("Swiping Up", "y", lambda d: d < -25),
+    ("Sliding Two Fingers Left", "x", lambda d: d < -15),
+    ("Sliding Two Fingers Right", "x", lambda d: d > 15),
+    ("Sliding Two Fingers Down", "y", lambda d: d > 15),
+    ("Sliding Two Fingers Up", "y", lambda d: d < -15),
     # Away from the camera = smaller in the image.
-    ("Pushing Hand Away", "area", lambda r: r < 0.7), ("Pulling Hand In", "area", lambda r: r > 1.4),
-    ("Pushing Two Fingers Away", "area", lambda r: r < 0.7), ("Pulling Two Fingers In", "area", lambda r: r > 1.4),
+    ("Pushing Hand Away", "area", lambda r: r < 0.7),
+    ("Pulling Hand In", "area", lambda r: r > 1.4),
+    ("Pushing Two Fingers Away", "area", lambda r: r < 0.7),
+    ("Pulling Two Fingers In", "area", lambda r: r > 1.4),
     # Forward: the fingers tip over towards the camera and end below the wrist.
-    ("Rolling Hand Forward", "y", lambda d: d > 15), ("Rolling Hand Backward", "y", lambda d: d < -15),
+    ("Rolling Hand Forward", "y", lambda d: d > 15),
+    ("Rolling Hand Backward", "y", lambda d: d < -15),
     ("Turning Hand Clockwise", "theta", lambda a: np.degrees(a) > 30),
     ("Turning Hand Counterclockwise", "theta", lambda a: np.degrees(a) < -30),
     # Zooming in spreads the fingers apart: the hand gets wider.
-    ("Zooming In With Full Hand", "width", lambda r: r > 1.3), ("Zooming Out With Full Hand", "width", lambda r: r < 0.77),
-    ("Zooming In With Two Fingers", "width", lambda r: r > 1.3), ("Zooming Out With Two Fingers", "width", lambda r: r < 0.77),
-    ("Thumb Up", "y", lambda d: d < -10), ("Thumb Down", "y", lambda d: d > 10),
+    ("Zooming In With Full Hand", "width", lambda r: r > 1.3),
+    ("Zooming Out With Full Hand", "width", lambda r: r < 0.77),
+    ("Zooming In With Two Fingers", "width", lambda r: r > 1.3),
+    ("Zooming Out With Two Fingers", "width", lambda r: r < 0.77),
+    ("Thumb Up", "y", lambda d: d < -10),
+    ("Thumb Down", "y", lambda d: d > 10),
 ]
 
 
