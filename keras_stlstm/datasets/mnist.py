@@ -142,11 +142,11 @@ def load_digits(source="keras", which="t10k"):
         >>> train_pool = split_digits(digits, "train")      # (8000, 28, 28)
     """
     if isinstance(source, str) and source == "keras":
+        if _FILE_PREFIXES.get(which) is None:
+            raise ValueError(f"`which` must be 't10k' (or 'test') or 'train', got {which!r}")
         import keras
 
         (x_train, _), (x_test, _) = keras.datasets.mnist.load_data()
-        if _FILE_PREFIXES.get(which) is None:
-            raise ValueError(f"`which` must be 't10k' (or 'test') or 'train', got {which!r}")
         return as_digit_array(x_train if _FILE_PREFIXES[which] == "train" else x_test)
     if isinstance(source, (str, os.PathLike)):
         path = pathlib.Path(source)
