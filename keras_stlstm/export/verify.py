@@ -28,7 +28,10 @@ def verify_export(model, path, num_frames=None, batch_size=2, seed=0, verbose=Tr
     "frames", "state_0", ...) is fed the clip step by step from zero states and
     compared with the Keras model on the whole clip: the per-step outputs are
     concatenated (or stacked) along time when the model outputs a sequence, else
-    the last step's output is compared.
+    the last step's output is compared. A model with a `context_frames`
+    attribute (a video predictor) is fed its own previous output after the
+    context, as its whole-clip inference does, and its T - 1 step outputs are
+    compared with the T - 1 predicted frames.
 
     Args:
         model: the Keras model that was exported.
@@ -53,7 +56,10 @@ def verify_export(model, path, num_frames=None, batch_size=2, seed=0, verbose=Tr
     frame_shape = tuple(model.inputs[0].shape[2:])
     clip = rng.random((batch_size, time) + frame_shape, dtype=np.float32)
     reference = np.asarray(_keras_output(model, clip))
-    got = _stream(runner, clip, per_step) if streaming else runner.run({"frames": clip})["output"]
+    if streaming:
+        got = _stream(runner, clip, per_step, getattr(model, "context_frames", None))
+    else:
+        got = runner.run({"frames": clip})["output"]
     got = _match_reference(got, reference) if streaming else np.asarray(got)
     error = float(np.max(np.abs(got - reference)))
     if verbose:
@@ -67,14 +73,23 @@ def _keras_output(model, clip):
     return out[0] if isinstance(out, (list, tuple)) else out
 
 
-def _stream(runner, clip, per_step):
+def _stream(runner, clip, per_step, context_frames=None):
+    """Step outputs of a streaming export fed `clip` from zero states.
+
+    With `context_frames`, later steps get the previous step's output instead
+    of the clip's frame (autoregressive rollout).
+    """
     if clip.shape[1] % per_step:
         raise ExportError(f"The clip length {clip.shape[1]} is not a multiple of {per_step} frames per step.")
     states = {n: np.zeros((clip.shape[0],) + tuple(runner.shapes[n][1:]), np.float32)
               for n in runner.input_names if n != "frames"}
+    has_time_axis = len(runner.shapes["frames"]) == clip.ndim
     outputs = []
     for start in range(0, clip.shape[1], per_step):
-        result = runner.run({"frames": clip[:, start:start + per_step], **states})
+        frames = clip[:, start:start + per_step] if has_time_axis else clip[:, start]
+        if context_frames is not None and start >= context_frames:
+            frames = outputs[-1].reshape(frames.shape)
+        result = runner.run({"frames": frames, **states})
         outputs.append(np.asarray(result["output"]))
         states = {n: np.asarray(result["new_" + n]) for n in states}
     return outputs
@@ -82,7 +97,7 @@ def _stream(runner, clip, per_step):
 
 def _match_reference(outputs, reference):
     for candidate in (np.concatenate(outputs, axis=1) if outputs[0].ndim > 1 else None,
-                      np.stack(outputs, axis=1), outputs[-1]):
+                      np.stack(outputs, axis=1), np.stack(outputs[:-1], axis=1), outputs[-1]):
         if candidate is not None and candidate.shape == reference.shape:
             return candidate
     raise ExportError(
