@@ -1,0 +1,404 @@
+"""The `keras-stlstm` command line (also `python -m keras_stlstm`).
+
+    keras-stlstm list
+    keras-stlstm info NAME
+    keras-stlstm predict NAME --input clip.npy|video --horizon 10 --out rollout.gif|png
+    keras-stlstm classify NAME --input video|frame_folder [--top-k 5] | --camera 0
+    keras-stlstm train RECIPE.toml
+    keras-stlstm evaluate NAME --data SOURCE
+    keras-stlstm export NAME --format saved_model|tflite|onnx [--streaming] [--quantize Q] --out PATH
+    keras-stlstm upload FOLDER hf://org/name
+
+NAME is any preset handle: a registered name, hf://org/name[@revision] or a
+preset folder. Errors print one line on stderr and exit with status 1 (2 for
+usage errors); --debug shows the traceback.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+
+def _load(handle):
+    from keras_stlstm.presets import from_preset
+
+    return from_preset(handle)
+
+
+def _clip_geometry(model):
+    """(frames or None, height, width, channels) of the model's clip input."""
+    _, frames, height, width, channels = tuple(model.inputs[0].shape)
+    return frames, height, width, channels
+
+
+# --------------------------------------------------------------------- list / info
+
+
+def cmd_list(args):
+    from keras_stlstm.presets import list_presets
+
+    infos = list_presets(with_info=True)
+    if not infos:
+        print("No presets registered yet (see keras_stlstm/presets/registry.json).")
+        return 0
+    width = max(len(i.name) for i in infos)
+    for info in infos:
+        print(f"{info.name:<{width}}  {info.builder:<24} {info.description}")
+    return 0
+
+
+def cmd_info(args):
+    from keras_stlstm.presets import resolve_preset
+
+    resolved = resolve_preset(args.name)
+    info = resolved.info
+    print(f"preset: {info.name if info else args.name}")
+    if info:
+        print(f"model class: {info.builder}\nhub: {info.handle}\nlicense: {info.license}")
+        if info.source:
+            print(f"source: {info.source}")
+    print(f"folder: {resolved.folder} ({resolved.origin})")
+    print("files:")
+    for path in sorted(p for p in resolved.folder.rglob("*") if p.is_file()):
+        print(f"  {path.relative_to(resolved.folder).as_posix():<20} {_size(path.stat().st_size):>10}")
+    metrics = dict(info.metrics) if info else {}
+    if metrics:
+        print("metrics:")
+        for key, value in metrics.items():
+            print(f"  {key}: {value}")
+    card = resolved.folder / "README.md"
+    if card.is_file():
+        print("\n" + card.read_text(encoding="utf-8").strip())
+    return 0
+
+
+def _size(n):
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+
+
+# --------------------------------------------------------------------- predict
+
+
+def _read_clip(path, height, width, channels):
+    """A float32 (T, H, W, C) clip in [0, 1] from a .npy file, a video or a frame folder."""
+    path = Path(path)
+    if path.suffix == ".npy":
+        clip = np.load(path)
+        if clip.ndim == 5 and clip.shape[0] == 1:
+            clip = clip[0]
+        if clip.ndim == 3:
+            clip = clip[..., None]
+        if clip.ndim != 4 or tuple(clip.shape[1:]) != (height, width, channels):
+            raise ValueError(
+                f"{path}: expected frames of shape (T, {height}, {width}, {channels}); got {clip.shape}."
+            )
+        clip = clip.astype(np.float32)
+        return clip / 255.0 if clip.max() > 1.0 else clip
+    from keras_stlstm.datasets.video_io import read_frames
+
+    frames = read_frames(path, size=(height, width), grayscale=channels == 1)
+    return frames.astype(np.float32) / 255.0
+
+
+def cmd_predict(args):
+    model = _load(args.name)
+    if not hasattr(model, "predict_frames"):
+        raise ValueError(f"{args.name} is a {type(model).__name__}, not a video predictor: use classify.")
+    _, height, width, channels = _clip_geometry(model)
+    clip = _read_clip(args.input, height, width, channels)
+    context_len = min(len(clip), model.context_frames)
+    context, truth = clip[:context_len], clip[context_len:context_len + args.horizon]
+    prediction = model.predict_frames(context[None], horizon=args.horizon)[0]
+    _write_rollout(Path(args.out), context, truth, prediction)
+    print(f"wrote {args.out}: {context_len} context frames, {args.horizon} predicted"
+          + (f", {len(truth)} true future frames shown" if len(truth) else ""))
+    return 0
+
+
+def _write_rollout(out, context, truth, prediction):
+    from keras_stlstm.datasets import video_io
+
+    if out.suffix.lower() not in (".gif", ".png"):
+        raise ValueError(f"--out must end in .gif or .png; received {out}.")
+    if len(truth) == len(prediction):  # true future known: compare side by side
+        if out.suffix.lower() == ".gif":
+            video_io.write_comparison_gif(out, context, truth, prediction)
+        else:
+            video_io.write_comparison_strip(out, context, truth, prediction)
+        return
+    frames = np.concatenate([context, prediction])
+    if out.suffix.lower() == ".gif":
+        video_io.write_gif(out, frames, fps=4.0)
+        return
+    import cv2
+
+    strip = np.concatenate(list(video_io.to_uint8_frames(frames)), axis=1)
+    strip = cv2.cvtColor(strip, cv2.COLOR_GRAY2BGR if strip.shape[-1] == 1 else cv2.COLOR_RGB2BGR)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.stem}.tmp{out.suffix}")
+    if not cv2.imwrite(str(tmp), strip):
+        raise OSError(f"Cannot write {out}.")
+    tmp.replace(out)
+
+
+# --------------------------------------------------------------------- classify
+
+
+def _class_names(model):
+    names = getattr(model, "class_names", None)
+    return list(names) if names else [f"class {i}" for i in range(model.outputs[0].shape[-1])]
+
+
+def _print_top_k(probs, names, k, prefix=""):
+    order = np.argsort(probs)[::-1][:k]
+    for rank, index in enumerate(order, 1):
+        print(f"{prefix}{rank}. {names[index]}  {probs[index]:.3f}")
+
+
+def cmd_classify(args):
+    model = _load(args.name)
+    if hasattr(model, "predict_frames") or len(model.outputs[0].shape) != 2:
+        raise ValueError(f"{args.name} is a {type(model).__name__}, not a classifier: use predict.")
+    if args.camera is not None:
+        return _classify_camera(model, args)
+    if args.input is None:
+        raise ValueError("classify needs --input VIDEO|FRAME_FOLDER or --camera INDEX.")
+    from keras_stlstm.datasets.sampling import sample_indices
+    from keras_stlstm.datasets.video_io import read_frames
+
+    frames, height, width, channels = _clip_geometry(model)
+    frames = frames or 16
+    clip = read_frames(args.input, select=lambda n: sample_indices(n, frames),
+                       size=(height, width), grayscale=channels == 1)
+    probs = np.asarray(model.predict(clip[None].astype(np.float32) / 255.0, verbose=0))[0]
+    _print_top_k(probs, _class_names(model), args.top_k)
+    return 0
+
+
+def _classify_camera(model, args):
+    """Online recognition: camera frames through the streaming model, one step at a time."""
+    from keras_stlstm.datasets.video_io import iter_camera
+
+    if not hasattr(model, "streaming_model"):
+        raise ValueError(f"{type(model).__name__} has no streaming model for --camera.")
+    _, height, width, channels = _clip_geometry(model)
+    step, states = model.streaming_model(), model.streaming_initial_state(1)
+    per_step, names, buffer = model.streaming_frames_per_step, _class_names(model), []
+    camera = iter_camera(args.camera, size=(height, width), grayscale=channels == 1,
+                         max_frames=args.max_frames)
+    for count, frame in enumerate(camera, 1):
+        buffer.append(frame.astype(np.float32) / 255.0)
+        if len(buffer) < per_step:
+            continue
+        results = step.predict_on_batch([np.stack(buffer)[None], *states])
+        buffer, states = [], [np.asarray(s) for s in results[1:]]
+        probs = np.asarray(results[0])[0]
+        print(f"frame {count}: {names[int(probs.argmax())]} ({probs.max():.2f})", flush=True)
+    return 0
+
+
+# --------------------------------------------------------------------- train / evaluate
+
+
+def cmd_train(args):
+    from keras_stlstm.training.train import train
+
+    result = train(args.recipe, overwrite=args.overwrite)
+    print(f"saved {result.model_dir}")
+    return 0
+
+
+def cmd_evaluate(args):
+    model = _load(args.name)
+    if hasattr(model, "predict_frames"):
+        return _evaluate_predictor(model, args)
+    return _evaluate_classifier(model, args)
+
+
+def _evaluate_predictor(model, args):
+    """Moving MNIST test sequences (held-out digits) -> per-frame MSE/MAE/SSIM/PSNR."""
+    from tqdm import tqdm
+
+    from keras_stlstm.datasets import moving_mnist_test_set
+    from keras_stlstm.datasets.mnist import load_digits, load_sample_digits, split_digits
+    from keras_stlstm.metrics.frame_metrics import per_frame_curves
+
+    _, height, width, channels = _clip_geometry(model)
+    if channels != 1 or height != width:
+        raise ValueError(f"Moving MNIST evaluation needs a square 1-channel predictor; this one takes {height}x{width}x{channels}.")
+    if args.data == "sample":
+        digits = load_sample_digits("test")  # 64 held-out digits shipped with the package
+    else:
+        digits = split_digits(load_digits(args.data), "test")
+    context, future = model.context_frames, model.future_frames
+    clips = moving_mnist_test_set(digits, num_sequences=args.num_sequences,
+                                  num_frames=context + future, image_size=height)
+    predictions = []
+    for start in tqdm(range(0, len(clips), args.batch_size), desc="evaluating", unit="batch"):
+        out = model.predict_on_batch(clips[start:start + args.batch_size])
+        predictions.append(np.asarray(out)[:, context - 1:])
+    curves = per_frame_curves(clips[:, context:], np.concatenate(predictions))
+    print(f"Moving MNIST {context} -> {future}, {len(clips)} sequences ({args.data} digits):")
+    for name in ("mse", "mae", "ssim", "psnr"):
+        per_frame = " ".join(f"{v:.3f}" for v in curves[name])
+        print(f"  {name}: {curves[name + '_mean']:.4f}  (per frame: {per_frame})")
+    return 0
+
+
+def _evaluate_classifier(model, args):
+    """A folder-per-class clip tree -> top-1 and top-5 accuracy."""
+    from tqdm import tqdm
+
+    from keras_stlstm.datasets.readers.folder import VideoFolderReader
+
+    frames, height, width, channels = _clip_geometry(model)
+    reader = VideoFolderReader(args.data, num_frames=frames or 16, size=(height, width),
+                               channels=channels)
+    correct1 = correct5 = 0
+    for index in tqdm(range(len(reader.items)), desc="evaluating", unit="clip"):
+        clip, label = reader.load(index)
+        probs = np.asarray(model.predict_on_batch(np.asarray(clip, np.float32)[None]))[0]
+        top = np.argsort(probs)[::-1]
+        correct1 += int(top[0] == label)
+        correct5 += int(label in top[:5])
+    n = len(reader.items)
+    print(f"{n} clips in {args.data}: top-1 {correct1 / n:.4f}, top-5 {correct5 / n:.4f}")
+    return 0
+
+
+# --------------------------------------------------------------------- export / upload
+
+
+def cmd_export(args):
+    from tqdm import tqdm
+
+    from keras_stlstm import export
+
+    if args.format == "onnx" and (args.streaming or args.quantize):
+        raise ValueError("ONNX export has the whole-clip float32 form only; drop --streaming/--quantize.")
+    if args.format == "saved_model" and args.quantize:
+        raise ValueError("--quantize applies to --format tflite only.")
+    model = _load(args.name)
+    with tqdm(total=2, desc=f"export {args.format}", bar_format="{desc}: {n}/{total} {postfix}") as bar:
+        bar.set_postfix_str("converting")
+        if args.format == "saved_model":
+            path = export.export_saved_model(model, args.out, streaming=args.streaming, num_frames=args.num_frames)
+        elif args.format == "tflite":
+            path = export.export_tflite(model, args.out, streaming=args.streaming, quantize=args.quantize,
+                                        num_frames=args.num_frames, representative_data=_calibration(model, args))
+        else:
+            path = export.export_onnx(model, args.out)
+        bar.update(1)
+        bar.set_postfix_str("verifying")
+        error = export.verify_export(model, path, num_frames=args.num_frames, verbose=False)
+        bar.update(1)
+    print(f"wrote {path}; max |exported - Keras| on random clips: {error:.3g}")
+    return 0
+
+
+def _calibration(model, args):
+    """Random calibration samples for --quantize int8 (real clips calibrate better)."""
+    if args.quantize != "int8":
+        return None
+    rng = np.random.default_rng(0)
+    if args.streaming:
+        step = model.streaming_model()
+        return [[rng.random((1,) + tuple(t.shape[1:]), dtype=np.float32) for t in step.inputs]
+                for _ in range(8)]
+    frames, height, width, channels = _clip_geometry(model)
+    shape = (1, frames or args.num_frames, height, width, channels)
+    return [rng.random(shape, dtype=np.float32) for _ in range(8)]
+
+
+def cmd_upload(args):
+    from keras_stlstm.presets import upload_preset
+
+    commit = upload_preset(args.folder, args.handle)
+    print(f"uploaded {args.folder} to {args.handle} (commit {getattr(commit, 'oid', commit)})")
+    return 0
+
+
+# --------------------------------------------------------------------- parser
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="keras-stlstm", description="Spatiotemporal LSTM model zoo.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("list", help="list the registered presets").set_defaults(func=cmd_list)
+
+    p = sub.add_parser("info", help="model card, files and metrics of a preset")
+    p.add_argument("name", help="preset name, hf://org/name or folder")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("predict", help="roll out future frames with a video predictor")
+    p.add_argument("name")
+    p.add_argument("--input", required=True, help=".npy (T, H, W[, C]) clip, video file or frame folder")
+    p.add_argument("--horizon", type=int, default=10, help="frames to predict")
+    p.add_argument("--out", required=True, help="output .gif (animation) or .png (strip)")
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("classify", help="classify a clip (or a live camera) with a classifier")
+    p.add_argument("name")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--input", help="video file or folder of frame images")
+    source.add_argument("--camera", type=int, help="camera index for online recognition")
+    p.add_argument("--top-k", type=int, default=5)
+    p.add_argument("--max-frames", type=int, default=None, help="stop the camera after N frames")
+    p.set_defaults(func=cmd_classify)
+
+    p = sub.add_parser("train", help="train from a TOML recipe")
+    p.add_argument("recipe")
+    p.add_argument("--overwrite", action="store_true", help="replace a finished run in output_dir")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="evaluate a preset: Moving MNIST (predictors) or a clip folder (classifiers)")
+    p.add_argument("name")
+    p.add_argument("--data", default="sample",
+                   help="predictors: MNIST IDX folder/file or 'sample' (shipped digits); "
+                        "classifiers: folder of class folders")
+    p.add_argument("--num-sequences", type=int, default=200)
+    p.add_argument("--batch-size", type=int, default=8)
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("export", help="export to SavedModel, TFLite or ONNX and verify it")
+    p.add_argument("name")
+    p.add_argument("--format", required=True, choices=("saved_model", "tflite", "onnx"))
+    p.add_argument("--streaming", action="store_true", help="single-step model with explicit states")
+    p.add_argument("--quantize", choices=("float16", "dynamic_int8", "int8"), default=None)
+    p.add_argument("--num-frames", type=int, default=None, help="clip length when the model has none")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("upload", help="upload a preset folder to the Hugging Face Hub")
+    p.add_argument("folder")
+    p.add_argument("handle", help="hf://org/name")
+    p.set_defaults(func=cmd_upload)
+    return parser
+
+
+def main(argv=None):
+    """Runs the command line; returns the exit status."""
+    from keras_stlstm.export.errors import ExportError
+    from keras_stlstm.presets.errors import PresetError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (PresetError, ExportError, ValueError, FileNotFoundError, OSError) as e:
+        if args.debug:
+            raise
+        print(f"keras-stlstm {args.command}: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""The keras-stlstm command line, on tiny presets in a temporary weights/ folder."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import keras
+import numpy as np
+import pytest
+
+from keras_stlstm import presets
+from keras_stlstm.cli import main
+from keras_stlstm.presets import PresetInfo
+from keras_stlstm.presets.files import preset_file_names, sha256_file
+from keras_stlstm.testing import TinyClipClassifier
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _register(weights, name, model, metrics=None):
+    folder = presets.save_preset(model, weights / name)
+    files = {rel: sha256_file(folder / rel) for rel in preset_file_names(folder)}
+    presets.add_preset(
+        PresetInfo(name=name, builder=type(model).__name__, description=f"{name} for CLI tests",
+                   hub_repo=f"keras-stlstm/{name}", files=files, metrics=metrics or {}),
+        overwrite=True,
+    )
+    return model
+
+
+@pytest.fixture(scope="module")
+def zoo(tmp_path_factory):
+    """A classifier and a video predictor registered in a temporary weights/ folder."""
+    from keras_stlstm.models import VideoPredictor
+
+    weights = tmp_path_factory.mktemp("weights")
+    keras.utils.set_random_seed(0)
+    classifier = _register(
+        weights, "cli_classifier",
+        TinyClipClassifier(channels=3, class_names=["wave", "swipe", "stop"], name="cli_classifier"),
+        metrics={"top1": 0.75},
+    )
+    predictor = _register(
+        weights, "cli_predictor",
+        VideoPredictor("convlstm", context_frames=3, future_frames=2, image_size=32, patch_size=4,
+                       filters=[8], kernel_size=3, name="cli_predictor"),
+    )
+    yield {"weights": weights, "classifier": classifier, "predictor": predictor}
+    presets.remove_preset("cli_classifier")
+    presets.remove_preset("cli_predictor")
+
+
+@pytest.fixture
+def run(zoo, monkeypatch, capsys):
+    monkeypatch.setenv("KERAS_STLSTM_WEIGHTS", str(zoo["weights"]))
+
+    def _run(*argv):
+        status = main(list(argv))
+        out, err = capsys.readouterr()
+        return status, out, err
+
+    return _run
+
+
+def test_list_and_info(run):
+    status, out, _ = run("list")
+    assert status == 0
+    assert "cli_classifier" in out and "TinyClipClassifier" in out and "cli_predictor" in out
+    status, out, _ = run("info", "cli_classifier")
+    assert status == 0
+    assert "model.weights.h5" in out and "KB" in out
+    assert "top1: 0.75" in out and "library_name: keras" in out  # metrics and card
+
+
+def _write_frames(folder, frames):
+    folder.mkdir()
+    for i, frame in enumerate(frames):
+        cv2.imwrite(str(folder / f"{i:05d}.png"), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+
+
+def test_classify_frame_folder_prints_top_k(run, zoo, tmp_path):
+    frames = np.random.default_rng(0).integers(0, 255, (6, 8, 8, 3), dtype=np.uint8)
+    _write_frames(tmp_path / "clip", frames)
+    status, out, _ = run("classify", "cli_classifier", "--input", str(tmp_path / "clip"), "--top-k", "2")
+    assert status == 0
+    from keras_stlstm.datasets.sampling import sample_indices
+
+    clip = frames[sample_indices(6, 4)].astype(np.float32) / 255.0
+    probs = np.asarray(zoo["classifier"](clip[None]))[0]
+    best = int(np.argmax(probs))
+    lines = out.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0] == f"1. {['wave', 'swipe', 'stop'][best]}  {probs[best]:.3f}"
+
+
+def test_classify_video_file(run, tmp_path):
+    from keras_stlstm.datasets.video_io import write_video
+
+    frames = np.random.default_rng(1).integers(0, 255, (8, 8, 8, 3), dtype=np.uint8)
+    write_video(tmp_path / "clip.avi", frames)
+    status, out, _ = run("classify", "cli_classifier", "--input", str(tmp_path / "clip.avi"))
+    assert status == 0
+    probs = [float(line.rsplit(" ", 1)[1]) for line in out.strip().splitlines()]
+    assert len(probs) == 3 and abs(sum(probs) - 1.0) < 2e-3 and probs == sorted(probs, reverse=True)
+
+
+def test_predict_writes_a_comparison_strip_and_gif(run, zoo, tmp_path):
+    clip = np.random.default_rng(2).random((5, 32, 32, 1), dtype=np.float32)
+    np.save(tmp_path / "clip.npy", clip)
+    status, out, _ = run("predict", "cli_predictor", "--input", str(tmp_path / "clip.npy"),
+                         "--horizon", "2", "--out", str(tmp_path / "rollout.png"))
+    assert status == 0 and "3 context frames, 2 predicted" in out
+    strip = cv2.imread(str(tmp_path / "rollout.png"))
+    assert strip.shape[0] == 3 * 32 + 2 * 2  # context / truth / prediction rows
+    expected = zoo["predictor"].predict_frames(clip[None, :3], horizon=2)[0]
+    row = strip[2 * (32 + 2):, :32, 0]  # first predicted frame
+    np.testing.assert_allclose(row, np.round(expected[0, ..., 0] * 255), atol=1)
+    status, _, _ = run("predict", "cli_predictor", "--input", str(tmp_path / "clip.npy"),
+                       "--horizon", "4", "--out", str(tmp_path / "rollout.gif"))
+    assert status == 0 and (tmp_path / "rollout.gif").stat().st_size > 0
+
+
+def test_evaluate_predictor_on_moving_mnist(run, zoo):
+    status, out, _ = run("evaluate", "cli_predictor", "--num-sequences", "4", "--batch-size", "2")
+    assert status == 0
+    from keras_stlstm.datasets import moving_mnist_test_set
+    from keras_stlstm.datasets.mnist import load_sample_digits
+    from keras_stlstm.metrics.frame_metrics import per_frame_curves
+
+    clips = moving_mnist_test_set(load_sample_digits("test"), num_sequences=4, num_frames=5, image_size=32)
+    prediction = np.asarray(zoo["predictor"](clips))[:, 2:]
+    mse = per_frame_curves(clips[:, 3:], prediction)["mse_mean"]
+    assert f"mse: {mse:.4f}" in out
+
+
+def test_export_tflite_streaming_prints_the_verification(run, tmp_path):
+    out_file = tmp_path / "classifier.tflite"
+    status, out, _ = run("export", "cli_classifier", "--format", "tflite", "--streaming", "--out", str(out_file))
+    assert status == 0 and out_file.exists()
+    error = float(out.strip().rsplit(" ", 1)[1])
+    assert error < 1e-5
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["info", "cli_clasifier"], "Did you mean 'cli_classifier'"),
+        (["classify", "cli_predictor", "--input", "x.avi"], "not a classifier"),
+        (["predict", "cli_classifier", "--input", "x.npy", "--out", "y.gif"], "not a video predictor"),
+        (["classify", "cli_classifier", "--input", "/no/such/clip.avi"], "not found"),
+        (["export", "cli_classifier", "--format", "onnx", "--streaming", "--out", "x.onnx"], "whole-clip float32 form only"),
+    ],
+)
+def test_errors_are_one_line_without_traceback(run, argv, message):
+    status, out, err = run(*argv)
+    assert status == 1
+    assert message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_debug_shows_the_traceback(run):
+    with pytest.raises(presets.PresetError):
+        main(["--debug", "info", "no_such_preset"])
+
+
+def test_python_dash_m_runs_the_cli():
+    proc = subprocess.run([sys.executable, "-m", "keras_stlstm", "info", "no_such_preset"],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert "Unknown preset 'no_such_preset'" in proc.stderr and "Traceback" not in proc.stderr
