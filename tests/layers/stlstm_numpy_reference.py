@@ -1,0 +1,214 @@
+"""Plain NumPy (float64) references of the ST-LSTM and E3D-LSTM stacks, from cells.md.
+
+Written from the equations of shared/spec/cells.md sections 3-4, independently
+of the package's code: own 'same' convolution, layer norm and softmax attention.
+Only the weight layout (gate order of each fused convolution, documented in the
+cells' docstrings) is shared with the layers, so the references can be fed the
+layers' own weights.
+"""
+
+import itertools
+
+import keras
+import numpy as np
+import pytest
+
+LN_EPS = 1e-5
+
+
+@pytest.fixture
+def float64_backend():
+    """Lets float64 layers really compute in float64 on JAX (x64 is off by default)."""
+    if keras.backend.backend() != "jax":
+        yield
+        return
+    import jax
+
+    old = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", True)
+    try:
+        yield
+    finally:
+        jax.config.update("jax_enable_x64", old)
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def conv_same(x, w):
+    """N-D cross-correlation with TensorFlow 'same' padding (extra pad at the end).
+
+    x: (B, *spatial, Cin); w: (*kernel, Cin, Cout).
+    """
+    kernel = w.shape[:-2]
+    pads = [(0, 0)] + [((k - 1) // 2, k - 1 - (k - 1) // 2) for k in kernel] + [(0, 0)]
+    xp = np.pad(x, pads)
+    spatial = x.shape[1:-1]
+    out = np.zeros(x.shape[:-1] + (w.shape[-1],))
+    for offset in itertools.product(*[range(k) for k in kernel]):
+        window = (slice(None),) + tuple(slice(o, o + s) for o, s in zip(offset, spatial))
+        out += xp[window] @ w[offset]
+    return out
+
+
+def layer_norm(x, gamma, beta):
+    """Per sample over all non-batch axes, gain and bias per channel."""
+    axes = tuple(range(1, x.ndim))
+    mean = x.mean(axis=axes, keepdims=True)
+    var = x.var(axis=axes, keepdims=True)
+    return (x - mean) / np.sqrt(var + LN_EPS) * gamma + beta
+
+
+def attention(query, memories):
+    """softmax(R · C_histᵀ) · C_hist over all rows of every memory in the list."""
+    batch, channels = query.shape[0], query.shape[-1]
+    q = query.reshape(batch, -1, channels)
+    k = np.concatenate([m.reshape(batch, -1, channels) for m in memories], axis=1)
+    s = q @ k.transpose(0, 2, 1)
+    p = np.exp(s - s.max(axis=-1, keepdims=True))
+    p /= p.sum(axis=-1, keepdims=True)
+    return (p @ k).reshape(query.shape)
+
+
+def numpy_weights(cell):
+    """The cell's per-layer weights as float64 NumPy (dict per layer)."""
+    out = []
+    for w in cell.layer_weights:
+        d = {}
+        for key, value in w.items():
+            if isinstance(value, (tuple, list)):
+                d[key] = tuple(np.asarray(keras.ops.convert_to_numpy(v), np.float64) for v in value)
+            else:
+                d[key] = np.asarray(keras.ops.convert_to_numpy(value), np.float64)
+        out.append(d)
+    return out
+
+
+# Layers in the tests are built with these and then given NumPy weights: Keras'
+# random initialisers compile one XLA kernel per weight shape on JAX, which
+# costs seconds per layer on a busy CPU.
+CHEAP_INIT = {"kernel_initializer": "zeros", "recurrent_initializer": "zeros"}
+
+
+def randomize_weights(layer, seed, scale=0.4):
+    """Every weight drawn from N(0, scale²): exercises every term, gains and biases included."""
+    rng = np.random.default_rng(seed)
+    layer.set_weights([rng.normal(0.0, scale, w.shape) for w in layer.get_weights()])
+
+
+def glorot_weights(layer, seed):
+    """A trainable starting point set from NumPy: Glorot-uniform kernels, zero
+    biases and norm shifts, unit norm gains."""
+    rng = np.random.default_rng(seed)
+    values = []
+    for w in layer.weights:
+        name, shape = w.path.rsplit("/", 1)[-1], tuple(w.shape)
+        if name.endswith("gamma"):
+            values.append(np.ones(shape))
+        elif name.endswith("beta") or name.endswith("bias") or len(shape) == 1:
+            values.append(np.zeros(shape))
+        else:
+            fan_in, fan_out = np.prod(shape[:-1]), np.prod(shape[:-2]) * shape[-1]
+            limit = np.sqrt(6.0 / (fan_in + fan_out))
+            values.append(rng.uniform(-limit, limit, shape))
+    layer.set_weights(values)
+
+
+def _maybe_norm(z, w, key, enabled):
+    return layer_norm(z, *w[f"norm_{key}"]) if enabled else z
+
+
+def st_lstm_reference(x, weights, layer_norm_on, forget_bias=1.0):
+    """ST-LSTM stack (cells.md section 3) over x (B, T, H, W, Cin).
+
+    Returns (outputs (B, T, H, W, F), [h_0, c_0, ..., m] final states, list of M per step).
+    """
+    batch, steps = x.shape[:2]
+    f = weights[0]["h"].shape[-2]
+    zero = np.zeros(x.shape[:1] + x.shape[2:-1] + (f,))
+    h = [zero] * len(weights)
+    c = [zero] * len(weights)
+    m = zero
+    outputs, m_steps = [], []
+    for t in range(steps):
+        inp = x[:, t]
+        for n, w in enumerate(weights):
+            zx = _maybe_norm(conv_same(inp, w["x"]), w, "x", layer_norm_on) + w["bias"]
+            i_x, f_x, g_x, ip_x, fp_x, gp_x, o_x = np.split(zx, 7, axis=-1)
+            i_h, f_h, g_h, o_h = np.split(_maybe_norm(conv_same(h[n], w["h"]), w, "h", layer_norm_on), 4, axis=-1)
+            ip_m, fp_m, gp_m = np.split(_maybe_norm(conv_same(m, w["m"]), w, "m", layer_norm_on), 3, axis=-1)
+            i = sigmoid(i_x + i_h)
+            g = np.tanh(g_x + g_h)
+            fg = sigmoid(f_x + f_h + forget_bias)
+            c_new = i * g + fg * c[n]
+            ip = sigmoid(ip_x + ip_m)
+            gp = np.tanh(gp_x + gp_m)
+            fp = sigmoid(fp_x + fp_m + forget_bias)
+            m = ip * gp + fp * m
+            mem = np.concatenate([c_new, m], axis=-1)
+            wo_c, wo_m = w["o"][..., :f, :], w["o"][..., f:, :]
+            # Wco*C' + Wmo*M' as two separate convolutions (the paper's form).
+            zo = _maybe_norm(conv_same(c_new, wo_c) + conv_same(m, wo_m), w, "o", layer_norm_on)
+            o = sigmoid(o_x + o_h + zo)
+            h[n] = o * np.tanh(conv_same(mem, w["last"]))
+            c[n] = c_new
+            inp = h[n]
+        outputs.append(inp)
+        m_steps.append(m)
+    states = [s for pair in zip(h, c) for s in pair] + [m]
+    return np.stack(outputs, axis=1), states, m_steps
+
+
+def e3d_reference(frames, weights, depth, tau, layer_norm_on, forget_bias=1.0):
+    """E3D-LSTM stack (cells.md section 4) over frames (B, T, H, W, Cin).
+
+    The history is an explicit Python list per layer, [C_0 = 0, C_1, ...]; at each
+    step the current (pre-update) C is appended and RECALL attends to the last
+    `tau` entries.
+
+    Returns (outputs (B, T, D, H, W, F), snapshots): snapshots[t] is a dict with
+    the states after step t: "h", "c" (lists per layer), "m", "hist" (list per
+    layer of the attended memories), "recall" (list per layer).
+    """
+    batch, steps, height, width, _ = frames.shape
+    f = weights[0]["h"].shape[-2]
+    zero = np.zeros((batch, depth, height, width, f))
+    h = [zero] * len(weights)
+    c = [zero] * len(weights)
+    m = zero
+    hist = [[] for _ in weights]
+    past = [np.zeros_like(frames[:, 0])] * (depth - 1)
+    outputs, snapshots = [], []
+    for t in range(steps):
+        window = past + [frames[:, t]]
+        past = window[1:]
+        inp = np.stack(window, axis=1)
+        recalls = []
+        for n, w in enumerate(weights):
+            hist[n].append(c[n])
+            memories = hist[n][-tau:]
+            zx = _maybe_norm(conv_same(inp, w["x"]), w, "x", layer_norm_on) + w["bias"]
+            i_x, g_x, r_x, o_x, ip_x, gp_x, fp_x = np.split(zx, 7, axis=-1)
+            i_h, g_h, r_h, o_h = np.split(_maybe_norm(conv_same(h[n], w["h"]), w, "h", layer_norm_on), 4, axis=-1)
+            ip_m, gp_m, fp_m = np.split(_maybe_norm(conv_same(m, w["m"]), w, "m", layer_norm_on), 3, axis=-1)
+            i = sigmoid(i_x + i_h)
+            g = np.tanh(g_x + g_h)
+            r = sigmoid(r_x + r_h)
+            rec = attention(r, memories)
+            recalls.append(rec)
+            c_new = i * g + layer_norm(c[n] + rec, *w["norm_c"])
+            ip = sigmoid(ip_x + ip_m)
+            gp = np.tanh(gp_x + gp_m)
+            fp = sigmoid(fp_x + fp_m + forget_bias)
+            m = ip * gp + fp * m
+            wo_c, wo_m = w["o"][..., :f, :], w["o"][..., f:, :]
+            o = sigmoid(o_x + o_h + conv_same(c_new, wo_c) + conv_same(m, wo_m))
+            h[n] = o * np.tanh(conv_same(np.concatenate([c_new, m], axis=-1), w["last"]))
+            c[n] = c_new
+            inp = h[n]
+        outputs.append(inp)
+        snapshots.append(
+            {"h": list(h), "c": list(c), "m": m, "hist": [list(x[-tau:]) for x in hist], "recall": recalls}
+        )
+    return np.stack(outputs, axis=1), snapshots
