@@ -65,6 +65,7 @@ def test_save_preset_writes_a_complete_folder_atomically(tiny):
         presets.save_preset(model, folder)
 
 
+@pytest.mark.backends
 def test_local_folder_handle_round_trips(tiny):
     model, folder = tiny
     loaded = keras_stlstm.presets.from_preset(str(folder))
@@ -111,6 +112,7 @@ def test_unknown_name_suggests_close_names(registered):
         presets.from_preset("./no/such/folder")
 
 
+@pytest.mark.backends
 def test_num_classes_override_keeps_backbone_and_trains(tiny):
     model, folder = tiny
     new = TinyClipClassifier.from_preset(folder, num_classes=5)
