@@ -169,3 +169,19 @@ def test_python_dash_m_runs_the_cli():
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1
     assert "Unknown preset 'no_such_preset'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_camera_that_cannot_open_is_a_clear_error(run):
+    status, _, err = run("classify", "cli_classifier", "--camera", "97", "--max-frames", "1")
+    assert status == 1 and "camera 97" in err and "cannot be opened" in err
+
+
+def test_upload_calls_the_hub(run, zoo, monkeypatch):
+    import huggingface_hub
+
+    calls = []
+    monkeypatch.setattr(huggingface_hub, "create_repo", lambda repo_id, **kw: calls.append(repo_id))
+    monkeypatch.setattr(huggingface_hub, "upload_folder",
+                        lambda repo_id, folder_path, **kw: type("Commit", (), {"oid": "abc123"})())
+    status, out, _ = run("upload", str(zoo["weights"] / "cli_classifier"), "hf://me/cli_classifier")
+    assert status == 0 and calls == ["me/cli_classifier"] and "commit abc123" in out
