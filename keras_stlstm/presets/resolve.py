@@ -67,7 +67,8 @@ def resolve_preset(handle):
     if Path(handle).expanduser().is_dir():
         return ResolvedPreset(check_preset_folder(Path(handle).expanduser()), None, "folder")
     if _looks_like_path(handle):
-        raise PresetError(f"Preset folder not found: {handle}")
+        hint = f" (for a Hub repo write hf://{handle})" if handle.count("/") == 1 else ""
+        raise PresetError(f"Preset folder not found: {handle}{hint}")
     info = registry.get_preset_info(handle)
     local = weights_root() / info.name
     if local.is_dir():
