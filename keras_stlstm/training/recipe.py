@@ -92,6 +92,10 @@ TRAINING_KEYS = {
     "metrics": (None, False),
     "callbacks": ({}, False),
     "verbose": ("auto", False),
+    # Keras' `compile(jit_compile=...)`: "auto" (XLA where supported), true or false.
+    # On a TensorFlow CPU, XLA compiles the unrolled video models slowly; false
+    # can start much sooner.
+    "jit_compile": ("auto", False),
 }
 
 
@@ -197,6 +201,12 @@ def validate_data(section, model_name):
     if source not in data_sources.SOURCES:
         raise unknown_name_error("data source", source, data_sources.SOURCES)
     info = data_sources.SOURCES[source]
+    kind = model_task(model_name)["data_kind"]
+    if info.kind != kind:
+        raise ValueError(
+            f"source={source!r} gives {info.kind}, but model class {model_name!r} trains on {kind}; "
+            f"pick a source that gives {kind}."
+        )
     check_keys(section, set(data_sources.COMMON_KEYS) | set(info.options), ["source"], where)
     filled = {**data_sources.COMMON_KEYS, **info.options, **section}
     if filled["validation_split"] is None:
@@ -209,13 +219,6 @@ def validate_data(section, model_name):
                          f"received {filled['validation_steps']!r}.")
     if filled["validation_steps"] and filled["validation_split"] is None:
         raise ValueError(f"{where}: validation_steps > 0 needs 'validation_split' for source {source!r}.")
-    kind = model_task(model_name)["data_kind"]
-    expected = info.kind
-    if expected != kind:
-        raise ValueError(
-            f"source={source!r} gives {expected}, but model class {model_name!r} trains on {kind}; "
-            f"pick a source that gives {kind}."
-        )
     return filled
 
 
@@ -262,6 +265,11 @@ def validate_training(section):
             f"{where} key 'distribution' must be one of {list(DISTRIBUTIONS)}; "
             f"received {filled['distribution']!r}."
         )
+    if filled["jit_compile"] not in ("auto", True, False):
+        raise ValueError(f"{where} key 'jit_compile' must be \"auto\", true or false; "
+                         f"received {filled['jit_compile']!r}.")
+    if filled["verbose"] not in ("auto", 0, 1, 2):
+        raise ValueError(f"{where} key 'verbose' must be \"auto\", 0, 1 or 2; received {filled['verbose']!r}.")
     if not isinstance(filled["callbacks"], dict):
         raise ValueError(f"{where} key 'callbacks' must be a table of callback name -> options; "
                          f"received {filled['callbacks']!r}.")

@@ -128,6 +128,21 @@ def save_model_folder(model, folder):
     os.replace(tmp, folder)
 
 
+def truncate_log(log_path, start_epoch):
+    """Drops the CSV rows of epochs >= `start_epoch` (run again after a resume)."""
+    if not os.path.exists(log_path):
+        return
+    with open(log_path, newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows:
+        return
+    kept = [rows[0]] + [row for row in rows[1:] if row and int(row[0]) < start_epoch]
+    tmp = f"{log_path}.tmp-{os.getpid()}"
+    with open(tmp, "w", newline="") as f:
+        csv.writer(f).writerows(kept)
+    os.replace(tmp, log_path)
+
+
 def last_logged_epoch(log_path):
     """The last row of the CSV log as floats (covers epochs run before a resume)."""
     if not os.path.exists(log_path):
@@ -188,11 +203,14 @@ def _run(recipe, output_dir, start_epoch, verbose, extra_callbacks):
             optimizer=build_optimizer(recipe["optimizer"], training["epochs"] * steps),
             loss=resolve_loss(training["loss"] or task["loss"]),
             metrics=training["metrics"] if training["metrics"] is not None else task["metrics"],
+            jit_compile=training["jit_compile"],
         )
-        callbacks = [keras.callbacks.BackupAndRestore(os.path.join(output_dir, BACKUP_DIR))]
-        callbacks += build_callbacks(training["callbacks"]) + list(extra_callbacks)
-        # Last, so that it logs what the callbacks before it add to the epoch logs.
+        # The CSV row of an epoch is written before its backup, so that every
+        # backed-up epoch is logged (rows of epochs lost to a kill are dropped on
+        # resume); the logger comes after the callbacks that add to the logs.
+        callbacks = build_callbacks(training["callbacks"]) + list(extra_callbacks)
         callbacks.append(keras.callbacks.CSVLogger(os.path.join(output_dir, LOG_FILE), append=start_epoch > 0))
+        callbacks.append(keras.callbacks.BackupAndRestore(os.path.join(output_dir, BACKUP_DIR)))
         history = model.fit(
             train_ds,
             epochs=training["epochs"],
@@ -200,9 +218,10 @@ def _run(recipe, output_dir, start_epoch, verbose, extra_callbacks):
             validation_data=val_ds,
             validation_steps=recipe["data"]["validation_steps"] or None,
             callbacks=callbacks,
+            shuffle=False,  # the stream is already in its (seeded) order
             verbose=1 if verbose == "auto" else verbose,
         )
-    return model, history
+    return model, history, replica_count(distribution)
 
 
 def train(recipe, overwrite=False, verbose=None, callbacks=()):
@@ -244,6 +263,7 @@ def train(recipe, overwrite=False, verbose=None, callbacks=()):
         message = f"resuming from epoch {start_epoch} (backup in {os.path.join(output_dir, BACKUP_DIR)})"
         print(message, flush=True)
         logger.info(message)
+        truncate_log(os.path.join(output_dir, LOG_FILE), start_epoch)
     elif os.path.exists(os.path.join(output_dir, LOG_FILE)):
         os.remove(os.path.join(output_dir, LOG_FILE))  # a log without a backup is from an abandoned run
     write_json(os.path.join(output_dir, RECIPE_FILE), recipe)
@@ -251,7 +271,7 @@ def train(recipe, overwrite=False, verbose=None, callbacks=()):
     keras.utils.set_random_seed(training["seed"])
     started = time.time()
     verbose = training["verbose"] if verbose is None else verbose
-    model, history = _run(recipe, output_dir, start_epoch or 0, verbose, callbacks)
+    model, history, replicas = _run(recipe, output_dir, start_epoch or 0, verbose, callbacks)
     save_model_folder(model, model_dir)
     metrics = {
         "final": last_logged_epoch(os.path.join(output_dir, LOG_FILE)),
@@ -259,6 +279,7 @@ def train(recipe, overwrite=False, verbose=None, callbacks=()):
         "resumed_from_epoch": start_epoch,
         "backend": keras.backend.backend(),
         "distribution": training["distribution"],
+        "replicas": replicas,
         "parameters": int(model.count_params()),
         "seconds_this_process": round(time.time() - started, 3),
     }

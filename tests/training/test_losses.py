@@ -1,0 +1,44 @@
+"""l1_l2_loss: values, reduction, registration, use in compile and saving."""
+
+import numpy as np
+import pytest
+
+import keras
+
+import keras_stlstm  # noqa: F401
+from keras_stlstm.training import l1_l2_loss
+
+
+@pytest.mark.backends
+def test_value_is_mean_squared_plus_mean_absolute_error_per_sample():
+    rng = np.random.default_rng(0)
+    y_true = rng.random((3, 2, 4, 4, 1)).astype("float32")
+    y_pred = rng.random((3, 2, 4, 4, 1)).astype("float32")
+    expected = ((y_pred - y_true) ** 2).mean(axis=(1, 2, 3, 4)) + np.abs(y_pred - y_true).mean(axis=(1, 2, 3, 4))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(l1_l2_loss(y_true, y_pred)), expected, rtol=1e-6)
+    assert float(keras.ops.convert_to_numpy(l1_l2_loss(y_true, y_true)).max()) == 0.0
+    # A Keras loss reduction averages the per-sample values over the batch.
+    reduced = keras.losses.get(l1_l2_loss)
+    assert reduced is l1_l2_loss
+
+
+def test_registered_and_serialisable():
+    assert keras.saving.get_registered_object("keras_stlstm>l1_l2_loss") is l1_l2_loss
+    config = keras.saving.serialize_keras_object(l1_l2_loss)
+    assert keras.saving.deserialize_keras_object(config) is l1_l2_loss
+
+
+def test_shape_mismatch_is_a_clear_error():
+    with pytest.raises(ValueError, match="shaped like the predictions"):
+        l1_l2_loss(np.zeros((2, 3, 4), "float32"), np.zeros((2, 4, 4), "float32"))
+
+
+def test_compiled_model_saves_and_reloads_with_the_loss(tmp_path):
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.Dense(4)(inputs))
+    model.compile("adam", l1_l2_loss)
+    x = np.ones((2, 4), "float32")
+    model.fit(x, x, epochs=1, verbose=0)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
+    assert loaded.loss is l1_l2_loss
