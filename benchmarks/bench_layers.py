@@ -15,8 +15,11 @@ Usage (from the repository root):
     KERAS_BACKEND=jax python benchmarks/bench_layers.py --quick   # smoke run
 
 Sections (`--only`): `convlstm` (ConvLSTM and the gesture paper's variants
-(a)-(d)). A section is a function `(args) -> list of (name, model builder)`;
-register new ones in `SECTIONS`.
+(a)-(d)); `e3d` (E3D-LSTM with full history and with a window of 5, and the
+ST-LSTM stack, always at the E3D paper's Moving MNIST shape, from
+bench_e3d.py, which also measures their peak memory). A section is a
+function `(args) -> list of (name, model builder)`; register new ones in
+`SECTIONS`.
 """
 
 import argparse
@@ -37,6 +40,9 @@ import keras  # noqa: E402
 
 from keras_stlstm.layers import get_conv_lstm_class  # noqa: E402
 from keras_stlstm.utils import complexity  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_e3d import e3d_section  # noqa: E402
 
 
 def convlstm_section(args):
@@ -64,7 +70,7 @@ def convlstm_section(args):
     return rows
 
 
-SECTIONS = {"convlstm": convlstm_section}
+SECTIONS = {"convlstm": convlstm_section, "e3d": e3d_section}
 
 
 def _one_layer_model(shape, layer):

@@ -10,6 +10,8 @@ exports like any other. `recall_window=None` (the paper's video prediction
 setting: attend to every earlier memory) is τ = sequence length.
 """
 
+import math
+
 import keras
 from keras import ops
 
@@ -285,6 +287,35 @@ class Eidetic3DLSTMCell(SpatialCell):
         if self.depth > 1:
             new_states.append(new_frames)
         return x, new_states
+
+    def complexity(self):
+        """Counts of the built stack, per sample and time step.
+
+        Returns:
+            dict with `weights` (convolution kernels and layer-norm gains),
+            `biases` (gate biases and layer-norm shifts), `mult_adds` (every
+            kernel weight once per position of the D×H×W block, plus RECALL's
+            two products over all τ slots, 2·τ·(D·H·W)²·F per layer, which run
+            at full capacity whatever the number of valid slots; elementwise ops
+            not counted) and `positions` (D·H·W).
+        """
+        f, taps = self.units, math.prod(self.kernel_size)
+        positions = self.depth * math.prod(self.spatial_dims)
+        norms = f + (14 * f if self.layer_norm else 0)
+        weights = biases = conv = 0
+        for n in range(self.num_layers):
+            cin = self.input_channels if n == 0 else f
+            layer_conv = taps * (cin * 7 * f + f * 4 * f + f * 3 * f + 2 * f * f) + 2 * f * f
+            conv += layer_conv
+            weights += layer_conv + norms
+            biases += 7 * f + norms
+        attention = 2 * self.recall_capacity * positions**2 * f * self.num_layers
+        return {
+            "weights": weights,
+            "biases": biases,
+            "mult_adds": conv * positions + attention,
+            "positions": positions,
+        }
 
     def get_config(self):
         config = super().get_config()

@@ -6,6 +6,7 @@ through the layers within a step and from the top layer back to the bottom
 layer at the next step, so every layer shares it (and its channel count F).
 """
 
+import math
 import numbers
 
 import keras
@@ -200,6 +201,24 @@ class SpatioTemporalLSTMCell(SpatialCell):
             x = h
         new_states.append(m)
         return x, new_states
+
+    def complexity(self):
+        """Counts of the built stack, per sample and time step.
+
+        Returns:
+            dict with `weights` (convolution kernels and layer-norm gains),
+            `biases` (gate biases and layer-norm shifts) and `mult_adds` (every
+            kernel weight once per position; elementwise ops not counted).
+        """
+        f, taps = self.units, math.prod(self.kernel_size)
+        weights = biases = conv = 0
+        for n in range(self.num_layers):
+            cin = self.input_channels if n == 0 else f
+            layer_conv = taps * (cin * 7 * f + f * 4 * f + f * 3 * f + 2 * f * f) + 2 * f * f
+            conv += layer_conv
+            weights += layer_conv + (15 * f if self.layer_norm else 0)
+            biases += 7 * f + (15 * f if self.layer_norm else 0)
+        return {"weights": weights, "biases": biases, "mult_adds": conv * math.prod(self.spatial_dims)}
 
     def get_config(self):
         config = super().get_config()
