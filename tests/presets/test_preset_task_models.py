@@ -30,3 +30,22 @@ def test_gesture_recognizer_fine_tuning_from_a_preset(tmp_path):
 
     with pytest.raises(PresetError, match="is a GestureRecognizer, not a VideoPredictor"):
         VideoPredictor.from_preset(folder)
+
+
+def test_early_activity_recall_window_override_keeps_every_weight(tmp_path):
+    from keras_stlstm.models import EarlyActivityRecognizer
+
+    keras.utils.set_random_seed(0)
+    model = EarlyActivityRecognizer(num_classes=4, config="tiny", recall_window=2)
+    folder = save_preset(model, tmp_path / "early")
+    online = EarlyActivityRecognizer.from_preset(folder, recall_window=3)
+    assert online.get_config()["recall_window"] == 3
+    old, new = model.get_weights(), online.get_weights()
+    assert len(old) == len(new)
+    for a, b in zip(old, new):  # the window length changes no weight: everything carries over
+        np.testing.assert_array_equal(a, b)
+    clips = np.random.default_rng(0).random((1, 8, 16, 16, 3), dtype=np.float32)
+    new_out, old_out = online(clips), model(clips)
+    assert set(new_out) == set(old_out)
+    for key in old_out:
+        assert tuple(new_out[key].shape) == tuple(old_out[key].shape)
