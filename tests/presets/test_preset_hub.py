@@ -49,6 +49,8 @@ def _run_client(tmp, name, env_changes, presets, actions):
             "HF_HUB_DISABLE_IMPLICIT_TOKEN": "1",
             "KERAS_STLSTM_WEIGHTS": str(tmp / "no_weights"),  # never the repo's weights/
             "TF_CPP_MIN_LOG_LEVEL": "3",
+            "NO_PROXY": "127.0.0.1,localhost",  # the stand-in is local even behind a proxy
+            "no_proxy": "127.0.0.1,localhost",
             **env_changes,
         }
     )
