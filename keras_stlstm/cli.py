@@ -284,8 +284,7 @@ def cmd_export(args):
     if args.format == "saved_model" and args.quantize:
         raise ValueError("--quantize applies to --format tflite only.")
     model = _load(args.name)
-    with tqdm(total=2, desc=f"export {args.format}", bar_format="{desc}: {n}/{total} {postfix}") as bar:
-        bar.set_postfix_str("converting")
+    with tqdm(total=2, desc=f"{args.format}: converting", bar_format="{desc} [{n}/{total}, {elapsed}]") as bar:
         if args.format == "saved_model":
             path = export.export_saved_model(model, args.out, streaming=args.streaming, num_frames=args.num_frames)
         elif args.format == "tflite":
@@ -294,7 +293,7 @@ def cmd_export(args):
         else:
             path = export.export_onnx(model, args.out)
         bar.update(1)
-        bar.set_postfix_str("verifying")
+        bar.set_description(f"{args.format}: verifying")
         error = export.verify_export(model, path, num_frames=args.num_frames, verbose=False)
         bar.update(1)
     print(f"wrote {path}; max |exported - Keras| on random clips: {error:.3g}")
