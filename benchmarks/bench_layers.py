@@ -5,9 +5,11 @@ time (`train_on_batch` with MSE and SGD: forward, backward and weight update) of
 each layer in a one-layer model, at the gesture paper's ConvLSTM shape by
 default: batch 2, 8 steps, 28×28×256 -> 256, 3×3 kernel. Models are timed in
 turns (one call each, round after round) so load from other processes hits them
-alike; the table shows the best and the median time of the timed calls and the
-speed-up over ConvLSTM2D (its best time divided by the layer's; the best time is
-the least disturbed by other processes).
+alike. The table shows, per call, the best wall-clock time and the median CPU
+time of this process (summed over its threads), and the speed-up over
+ConvLSTM2D for each (its time divided by the layer's). On a machine shared with
+other jobs the CPU time is the stable number; the wall-clock time is what a user
+waits on an idle machine.
 
 Usage (from the repository root):
 
@@ -81,13 +83,37 @@ def _one_layer_model(shape, layer):
 
 
 def _time_call(fn):
-    start = time.perf_counter()
+    """(wall-clock seconds, CPU seconds of this process) of one call."""
+    wall, cpu = time.perf_counter(), time.process_time()
     fn()
-    return time.perf_counter() - start
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+@dataclasses.dataclass
+class Timing:
+    """Seconds per call: best wall-clock time and median CPU time of the repeats."""
+
+    wall: float
+    cpu: float
+
+    @classmethod
+    def of(cls, samples):
+        return cls(min(w for w, _ in samples), statistics.median(c for _, c in samples))
+
+
+@dataclasses.dataclass
+class Result:
+    """One table row."""
+
+    name: str
+    params: int
+    counts: object  # keras_stlstm.utils.Complexity, or None for Keras' own layers
+    forward: Timing
+    train: Timing
 
 
 def _measure(entries, args):
-    """Median forward and training-step seconds per entry, timed round-robin."""
+    """Forward and training-step timings per entry, timed round-robin."""
     rng = np.random.default_rng(0)
     prepared = []
     for name, build in entries:
@@ -99,32 +125,15 @@ def _measure(entries, args):
             model.predict_on_batch(x)
             model.train_on_batch(x, y)
         prepared.append((name, model, x, y))
-    times = {name: ([], []) for name, *_ in prepared}
+    samples = {name: ([], []) for name, *_ in prepared}
     for _ in range(args.repeats):
         for name, model, x, y in prepared:
-            times[name][0].append(_time_call(lambda: np.asarray(model.predict_on_batch(x))))
-            times[name][1].append(_time_call(lambda: model.train_on_batch(x, y)))
-    results = []
-    for name, model, *_ in prepared:
-        fwd, train = times[name]
-        results.append(
-            Result(name, model.count_params(), _counts(model), min(fwd), min(train),
-                   statistics.median(fwd), statistics.median(train))
-        )
-    return results
-
-
-@dataclasses.dataclass
-class Result:
-    """One table row; times in seconds, best (min) and median of the repeats."""
-
-    name: str
-    params: int
-    counts: object  # keras_stlstm.utils.Complexity, or None for Keras' own layers
-    forward: float
-    train: float
-    forward_median: float
-    train_median: float
+            samples[name][0].append(_time_call(lambda: np.asarray(model.predict_on_batch(x))))
+            samples[name][1].append(_time_call(lambda: model.train_on_batch(x, y)))
+    return [
+        Result(name, model.count_params(), _counts(model), *map(Timing.of, samples[name]))
+        for name, model, *_ in prepared
+    ]
 
 
 def _counts(model):
@@ -135,20 +144,23 @@ def _counts(model):
 
 
 def _table(results):
-    """Markdown table; speed-up = reference time / layer time, from the best times."""
+    """Markdown table; a speed-up is the reference's time divided by the layer's."""
     base = results[0]
     lines = [
-        "| layer | params | true Mult-Adds/step | forward ms best (median) | speed-up "
-        "| train step ms best (median) | speed-up |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| layer | params | true Mult-Adds/step "
+        "| forward wall ms | forward CPU ms | speed-up wall / CPU "
+        "| train step wall ms | train step CPU ms | speed-up wall / CPU |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
-        macs = _mult_adds(r.counts)
-        lines.append(
-            f"| {r.name} | {r.params:,} | {macs} "
-            f"| {r.forward * 1e3:,.1f} ({r.forward_median * 1e3:,.1f}) | {base.forward / r.forward:.2f}x "
-            f"| {r.train * 1e3:,.1f} ({r.train_median * 1e3:,.1f}) | {base.train / r.train:.2f}x |"
-        )
+        cells = [r.name, f"{r.params:,}", _mult_adds(r.counts)]
+        for timing, ref in ((r.forward, base.forward), (r.train, base.train)):
+            cells += [
+                f"{timing.wall * 1e3:,.1f}",
+                f"{timing.cpu * 1e3:,.1f}",
+                f"{ref.wall / timing.wall:.2f}x / {ref.cpu / timing.cpu:.2f}x",
+            ]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -187,7 +199,7 @@ def main(argv=None):
         f"# {datetime.date.today()}  keras {keras.__version__}, backend {keras.backend.backend()}, "
         f"{platform.machine()} {os.cpu_count()} CPUs\n"
         f"# batch {args.batch}, {args.steps} steps, {args.size}x{args.size}x{args.channels} -> "
-        f"{args.filters}, kernel {args.kernel}; best and median of {args.repeats} timed calls"
+        f"{args.filters}, kernel {args.kernel}; {args.repeats} timed calls per model"
     )
     tables = {}
     for section in args.only:

@@ -193,7 +193,7 @@ class ConvLSTM(SpatialRNN):
 
     >>> import numpy as np
     >>> layer = ConvLSTM(8, 3, return_sequences=True)
-    >>> layer(np.zeros((2, 5, 16, 16, 3), "float32")).shape
+    >>> tuple(layer(np.zeros((2, 5, 16, 16, 3), "float32")).shape)
     (2, 5, 16, 16, 8)
     """
 

@@ -57,7 +57,7 @@ class InputGateAttentionConvLSTM(PooledGateRNNBase):
 
     >>> import numpy as np
     >>> layer = InputGateAttentionConvLSTM(8, 3)
-    >>> layer(np.zeros((2, 5, 16, 16, 3), "float32")).shape
+    >>> tuple(layer(np.zeros((2, 5, 16, 16, 3), "float32")).shape)
     (2, 16, 16, 8)
     """
 
