@@ -219,3 +219,16 @@ def test_depth_one_has_no_frame_buffer():
     out, *states = layer(np.ones((1, 3, 5, 5, 2), "float32"))
     assert tuple(out.shape) == (1, 1, 5, 5, 4)
     assert [tuple(s.shape) for s in states] == [(1, 1, 5, 5, 4)] * 3 + [(1, 2, 1, 5, 5, 4), (1, 2)]
+
+
+def test_complexity_counts():
+    from keras_stlstm.utils import complexity
+
+    layer = Eidetic3DLSTM([4], (2, 3, 3), depth=2, recall_window=3, layer_norm=False, **CHEAP_INIT)
+    layer.build((None, 5, 5, 5, 2))
+    counts = complexity(layer)
+    assert counts.parameters == layer.count_params()
+    positions = 2 * 5 * 5
+    conv = 18 * (2 * 28 + 4 * 16 + 4 * 12 + 8 * 4) + 8 * 4
+    # RECALL: (DHW x F) by (F x τ·DHW), then (DHW x τ·DHW) by (τ·DHW x F).
+    assert counts.mult_adds == conv * positions + 2 * 3 * positions**2 * 4

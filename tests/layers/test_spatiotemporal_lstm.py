@@ -174,3 +174,16 @@ def test_int_filters_is_one_layer():
     out, *states = layer(np.zeros((1, 2, 5, 5, 2), "float32"))
     assert layer.cell.filters == (4,) and len(states) == 3
     assert tuple(out.shape) == (1, 5, 5, 4)
+
+
+def test_complexity_counts():
+    from keras_stlstm.utils import complexity
+
+    layer = SpatioTemporalLSTM([4, 4], 3, layer_norm=True, **CHEAP_INIT)
+    layer.build((None, 2, 5, 5, 2))
+    counts = complexity(layer)
+    assert counts.parameters == layer.count_params()
+    # Per layer: 3x3 kernels X->7F, H->4F, M->3F, [C',M']->F, and 1x1 [C',M']->F.
+    conv = 9 * (2 * 28 + 4 * 16 + 4 * 12 + 8 * 4) + 8 * 4 + 9 * (4 * 28 + 4 * 16 + 4 * 12 + 8 * 4) + 8 * 4
+    assert counts.mult_adds == conv * 25
+    assert counts.parameters - counts.parameters_without_biases == 2 * (7 * 4 + 15 * 4)
