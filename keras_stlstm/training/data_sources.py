@@ -72,15 +72,15 @@ def _frames_shape(input_shape, options):
 
 
 def _load_moving_mnist_digits(digits, split):
-    from keras_stlstm.datasets import mnist
+    from keras_stlstm.datasets.mnist import load_digits, load_sample_digits, split_digits
 
     if digits == "sample":
-        return mnist.load_sample_digits(split)
-    return mnist.split_digits(mnist.load_digits(digits, "t10k"), split)
+        return load_sample_digits(split)
+    return split_digits(load_digits(digits, "t10k"), split)
 
 
 def build_moving_mnist(options, split, seed, input_shape):
-    from keras_stlstm.datasets import moving_mnist
+    from keras_stlstm.datasets.moving_mnist import MOVING_MNIST_TEST_SEED, generate_moving_mnist
 
     frames, height, width, channels = _frames_shape(input_shape, {})
     if height != width or channels != 1:
@@ -90,10 +90,10 @@ def build_moving_mnist(options, split, seed, input_shape):
         )
     digits = _load_moving_mnist_digits(options["digits"], split)
     # The fixed test set uses its own seed (see moving_mnist.MOVING_MNIST_TEST_SEED).
-    split_seed = moving_mnist.MOVING_MNIST_TEST_SEED if split == "test" else seed
+    split_seed = MOVING_MNIST_TEST_SEED if split == "test" else seed
 
     def load_batch(first, count):
-        sequences = moving_mnist.generate_moving_mnist(
+        sequences = generate_moving_mnist(
             digits, count, split_seed, start=first, num_frames=frames, num_digits=options["num_digits"],
             image_size=height, step_length=options["step_length"],
         )
@@ -103,7 +103,7 @@ def build_moving_mnist(options, split, seed, input_shape):
 
 
 def build_synthetic_gestures(options, split, seed, input_shape):
-    from keras_stlstm.datasets import synthetic_gestures
+    from keras_stlstm.datasets.synthetic_gestures import synthetic_gestures
 
     frames, height, width, channels = _frames_shape(input_shape, options)
     if height != width or channels != 3:
@@ -114,7 +114,7 @@ def build_synthetic_gestures(options, split, seed, input_shape):
     classes = options["classes"]
 
     def load_batch(first, count):
-        return synthetic_gestures.synthetic_gestures(
+        return synthetic_gestures(
             count, seed, split, start=first, classes=classes, num_frames=frames, image_size=height, dtype="float32"
         )
 

@@ -45,11 +45,12 @@ import os
 MODEL_CLASSES = {
     "VideoPredictor": ("keras_stlstm.models.video_prediction:VideoPredictor", "video_prediction"),
     "GestureRecognizer": ("keras_stlstm.models.gesture:GestureRecognizer", "classification"),
-    "EarlyActivityRecognizer": ("keras_stlstm.models.early_activity:EarlyActivityRecognizer", "classification"),
+    "EarlyActivityRecognizer": ("keras_stlstm.models.early_activity:EarlyActivityRecognizer", "early_activity"),
 }
 
 # What each task trains on and with. `targets`: how a batch of the source
-# becomes (inputs, targets) for `fit`.
+# becomes (inputs, targets) for `fit` (see train.make_targets). `loss`: a loss
+# name, or "module:function" building the losses from the model.
 TASKS = {
     "video_prediction": {
         "data_kind": "sequences",
@@ -65,6 +66,13 @@ TASKS = {
         "metrics": ["accuracy"],
         "optimizer": "gesture",
     },
+    "early_activity": {
+        "data_kind": "labelled_clips",
+        "targets": "labels_and_next_frames",
+        "loss": "keras_stlstm.training.aux_schedule:early_activity_losses",
+        "metrics": {"label": ["accuracy"]},
+        "optimizer": "e3d",
+    },
 }
 
 # Named optimiser recipes: functions returning a Keras optimiser.
@@ -76,7 +84,11 @@ OPTIMIZER_RECIPES = {
 # Callbacks a recipe can switch on under [training.callbacks.<name>].
 CALLBACKS = {
     "scheduled_sampling": "keras_stlstm.training.schedules:ScheduledSampling",
+    "auxiliary_loss": "keras_stlstm.training.aux_schedule:AuxiliaryLossSchedule",
 }
+
+# Optimiser-recipe arguments the run supplies itself (its number of steps).
+RUN_LENGTH_ARGUMENTS = ("steps", "total_steps", "decay_steps")
 
 DISTRIBUTIONS = ("none", "data_parallel")
 
@@ -143,9 +155,17 @@ def parameters_of(function):
     return names, required
 
 
-def check_arguments(function, arguments, where, extra=()):
-    """Checks `arguments` against the parameters of `function` (+ `extra` names)."""
+def check_arguments(function, arguments, where, extra=(), supplied=()):
+    """Checks `arguments` against the parameters of `function` (+ `extra` names).
+
+    Parameters named in `supplied` are filled in by the caller, so they are
+    neither required nor accepted from the recipe.
+    """
     names, required = parameters_of(function)
+    for key in supplied:
+        if key in arguments and key in names:
+            raise ValueError(f"Key {key!r} in {where} is set by the run (epochs x steps_per_epoch); remove it.")
+    required = [name for name in required if name not in supplied]
     check_keys(arguments, set(names) | set(extra), required, where)
 
 
@@ -236,7 +256,7 @@ def validate_optimizer(section, model_name):
             raise unknown_name_error("optimizer recipe", section["recipe"], OPTIMIZER_RECIPES)
         function = import_object(OPTIMIZER_RECIPES[section["recipe"]])
         check_arguments(function, arguments, f"{where} (arguments of recipe {section['recipe']!r})",
-                        extra=("recipe",))
+                        supplied=RUN_LENGTH_ARGUMENTS)
     else:
         import keras
 

@@ -36,6 +36,7 @@ from keras_stlstm.training.distribution import distribution_scope, replica_count
 from keras_stlstm.training.recipe import (
     CALLBACKS,
     OPTIMIZER_RECIPES,
+    RUN_LENGTH_ARGUMENTS,
     import_object,
     load_recipe,
     model_task,
@@ -80,10 +81,13 @@ def backed_up_epoch(backup_dir):
 
 
 def make_targets(kind):
-    """Maps a batch of the stream to (inputs, targets) for `fit`."""
+    """Maps a batch of the stream to (inputs, targets) for `fit` (tf.data tensors)."""
     if kind == "next_frames":
         # Every frame after the first is predicted (E3D paper eq. 3).
         return lambda frames: (frames, frames[:, 1:])
+    if kind == "labels_and_next_frames":
+        # As keras_stlstm.models.early_activity.early_activity_targets (NumPy only).
+        return lambda clips, labels: (clips, {"label": labels, "frames": clips[:, 1:]})
     return lambda clips, labels: (clips, labels)
 
 
@@ -95,14 +99,17 @@ def build_optimizer(section, total_steps):
     function = import_object(OPTIMIZER_RECIPES[section["recipe"]])
     names, _ = parameters_of(function)
     # Recipes with a decaying learning rate need the run's length.
-    for key in ("total_steps", "decay_steps"):
-        if key in names and key not in arguments:
+    for key in RUN_LENGTH_ARGUMENTS:
+        if key in names:
             arguments[key] = total_steps
     return function(**arguments)
 
 
-def resolve_loss(name):
-    """This package's losses by their plain name; anything else goes to Keras."""
+def resolve_loss(name, model):
+    """This package's losses by plain name, "module:function" builders called with
+    the model; anything else goes to Keras."""
+    if isinstance(name, str) and ":" in name:
+        return import_object(name)(model)
     return LOSSES.get(name, name) if isinstance(name, str) else name
 
 
@@ -201,7 +208,7 @@ def _run(recipe, output_dir, start_epoch, verbose, extra_callbacks):
         train_ds, val_ds, steps = _datasets(recipe, model, distribution, start_epoch)
         model.compile(
             optimizer=build_optimizer(recipe["optimizer"], training["epochs"] * steps),
-            loss=resolve_loss(training["loss"] or task["loss"]),
+            loss=resolve_loss(training["loss"] or task["loss"], model),
             metrics=training["metrics"] if training["metrics"] is not None else task["metrics"],
             jit_compile=training["jit_compile"],
         )

@@ -190,6 +190,28 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path, capsys):
         train(interrupted)
 
 
+@pytest.mark.slow
+def test_classifier_trains_from_a_recipe(tmp_path):
+    # GestureRecognizer on synthetic gestures with the gesture recipe's optimiser
+    # (SGD with polynomial decay over epochs x steps_per_epoch steps).
+    recipe = {
+        "model": {"class": "GestureRecognizer", "num_classes": 3, "config": "tiny"},
+        "data": {"source": "synthetic_gestures", "classes": [0, 1, 2], "validation_steps": 1},
+        "training": {"batch_size": 2, "epochs": 1, "steps_per_epoch": 2, "output_dir": str(tmp_path / "run"),
+                     "verbose": 0, "jit_compile": False},
+    }
+    result = train(recipe)
+    final = result.metrics["final"]
+    assert set(final) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert np.isfinite(final["loss"])
+    schedule = result.model.optimizer.get_config()["learning_rate"]
+    assert schedule["class_name"] == "PolynomialDecay" and schedule["config"]["decay_steps"] == 2
+    loaded = keras.saving.load_model(result.model_dir, safe_mode=True)
+    clip = np.random.default_rng(0).random((1,) + tuple(loaded.inputs[0].shape[1:])).astype("float32")
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(clip)),
+                               keras.ops.convert_to_numpy(result.model(clip)), atol=1e-6)
+
+
 DATA_PARALLEL_SCRIPT = """
 import json, os, sys
 import keras
