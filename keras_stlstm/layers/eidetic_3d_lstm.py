@@ -373,7 +373,7 @@ class Eidetic3DLSTM(SpatialRNN):
 
     >>> import numpy as np
     >>> layer = Eidetic3DLSTM([8, 8], kernel_size=(2, 3, 3), return_sequences=True)
-    >>> layer(np.zeros((2, 5, 16, 16, 3), "float32")).shape
+    >>> tuple(layer(np.zeros((2, 5, 16, 16, 3), "float32")).shape)
     (2, 5, 2, 16, 16, 8)
     """
 

@@ -267,7 +267,7 @@ class SpatioTemporalLSTM(SpatialRNN):
 
     >>> import numpy as np
     >>> layer = SpatioTemporalLSTM([8, 8], kernel_size=3, return_sequences=True)
-    >>> layer(np.zeros((2, 5, 16, 16, 3), "float32")).shape
+    >>> tuple(layer(np.zeros((2, 5, 16, 16, 3), "float32")).shape)
     (2, 5, 16, 16, 8)
     """
 
