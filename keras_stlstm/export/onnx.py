@@ -37,6 +37,11 @@ def export_onnx(model, path, opset=None):
     Raises:
         ExportError: onnx/tf2onnx missing (install keras-stlstm[onnx]) or an
             unwritable path.
+
+    Example:
+
+    >>> export_onnx(model, "predictor.onnx")  # doctest: +SKIP
+    >>> verify_export(model, "predictor.onnx")  # doctest: +SKIP
     """
     import tensorflow as tf
 

@@ -44,6 +44,12 @@ def verify_export(model, path, num_frames=None, batch_size=2, seed=0, verbose=Tr
 
     Returns:
         The max absolute error (float).
+
+    Example:
+
+    >>> export_tflite(model, "stream.tflite", streaming=True)  # doctest: +SKIP
+    >>> verify_export(model, "stream.tflite") < 1e-5  # doctest: +SKIP
+    True
     """
     fmt = detect_format(path)
     runner = {"saved_model": _SavedModelRunner, "tflite": _TFLiteRunner, "onnx": _OnnxRunner}[fmt](path)

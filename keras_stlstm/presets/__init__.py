@@ -29,6 +29,10 @@ def upload_preset(model_or_folder, handle, commit_message=None, private=False, t
 
     Returns:
         huggingface_hub's CommitInfo; pin its `oid` as the registry revision.
+
+    Example:
+
+    >>> commit = upload_preset("weights/gesture_jester_a", "hf://keras-stlstm/gesture_jester_a")  # doctest: +SKIP
     """
     import tempfile
     from pathlib import Path

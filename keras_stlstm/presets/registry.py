@@ -189,6 +189,12 @@ def register_preset(
 
     Returns:
         The new `PresetInfo` (also registered in this session).
+
+    Example:
+
+    >>> save_preset(model, "weights/gesture_jester_a")  # doctest: +SKIP
+    >>> register_preset("weights/gesture_jester_a", "gesture_jester_a",
+    ...                 "GestureRecognizer (a) trained on Jester", metrics={"top1": 0.9})  # doctest: +SKIP
     """
     folder = check_preset_folder(folder)
     config = read_json(folder / CONFIG_FILE)
