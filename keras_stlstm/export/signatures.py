@@ -26,13 +26,6 @@ def output_names(model):
     return names
 
 
-def input_names(model):
-    """Names of the model's inputs ("frames" for a single input)."""
-    if len(model.inputs) == 1:
-        return ["frames"]
-    return [t.name.split(":")[0] for t in model.inputs]
-
-
 def clip_shape(model, num_frames=None):
     """(time, H, W, C) of one clip: the model's own time length or `num_frames`.
 
