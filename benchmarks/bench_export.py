@@ -9,7 +9,9 @@ dynamic int8 (and the unrolled whole-clip file in float32), then times:
 - Keras streaming model: one step (`predict_on_batch`);
 - Keras whole-clip model: the whole clip, divided by its frame count.
 
-All latencies are medians per frame, in milliseconds, batch 1.
+All latencies are medians per frame, in milliseconds, batch 1: wall-clock time
+and the CPU time of the process (all its threads). On a shared machine the CPU
+time is the steadier number; Keras may use several threads, TFLite uses one.
 """
 
 import argparse
@@ -37,14 +39,16 @@ def build_model(name):
 
 
 def median_ms(fn, repeats, warmup=2):
+    """(wall, CPU) median milliseconds of one call of `fn`."""
     for _ in range(warmup):
         fn()
-    times = []
+    wall, cpu = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return 1000 * statistics.median(wall), 1000 * statistics.median(cpu)
 
 
 def tflite_step_ms(path, step_inputs, repeats):
@@ -74,20 +78,21 @@ def run(model_name, quick):
             label = quantize or "float32"
             path = export_tflite(model, Path(tmp) / f"stream_{label}.tflite", streaming=True, quantize=quantize)
             sizes[f"streaming {label}"] = os.path.getsize(path)
-            ms = tflite_step_ms(path, step_inputs, repeats) / per_step
-            rows.append((f"TFLite streaming {label} (1 thread)", ms))
+            wall, cpu = tflite_step_ms(path, step_inputs, repeats)
+            rows.append((f"TFLite streaming {label} (1 thread)", wall / per_step, cpu / per_step))
         if not quick:
             clip_path = export_tflite(model, Path(tmp) / "clip_float32.tflite")
             sizes["whole clip float32"] = os.path.getsize(clip_path)
-    keras_step = median_ms(lambda: step.predict_on_batch([step_frames, *states]), repeats) / per_step
-    keras_clip = median_ms(lambda: model.predict_on_batch(clip), repeats) / frames
-    rows += [("Keras streaming step", keras_step), ("Keras whole clip", keras_clip)]
+    wall, cpu = median_ms(lambda: step.predict_on_batch([step_frames, *states]), repeats)
+    rows.append(("Keras streaming step", wall / per_step, cpu / per_step))
+    wall, cpu = median_ms(lambda: model.predict_on_batch(clip), repeats)
+    rows.append(("Keras whole clip", wall / frames, cpu / frames))
 
     print(f"model: {type(model).__name__} ({model_name}), {model.count_params():,} parameters, "
           f"clip {tuple(clip.shape[1:])}, {per_step} frame(s) per step")
-    print(f"{'per-frame latency (median, batch 1)':<40} {'ms':>9}")
-    for label, ms in rows:
-        print(f"{label:<40} {ms:>9.3f}")
+    print(f"{'per frame (median, batch 1)':<40} {'wall ms':>9} {'CPU ms':>9}")
+    for label, wall, cpu in rows:
+        print(f"{label:<40} {wall:>9.3f} {cpu:>9.3f}")
     print(f"{'file':<40} {'KB':>9}")
     for label, size in sizes.items():
         print(f"{label:<40} {size / 1024:>9.1f}")

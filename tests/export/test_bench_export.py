@@ -17,7 +17,7 @@ def test_bench_export_quick(capsys):
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     rows, sizes = bench.run("tiny", quick=True)
-    assert all(ms > 0 for _, ms in rows) and len(rows) == 5
+    assert all(wall > 0 and cpu >= 0 for _, wall, cpu in rows) and len(rows) == 5
     assert sizes["streaming float16"] < sizes["streaming float32"]
     assert sizes["streaming dynamic_int8"] < sizes["streaming float16"]
     assert "TFLite streaming float32 (1 thread)" in capsys.readouterr().out
