@@ -9,6 +9,6 @@ from keras_stlstm.training.aux_schedule import (
 from keras_stlstm.training.gesture_recipe import gesture_optimizer, gesture_steps
 from keras_stlstm.training.losses import l1_l2_loss
 from keras_stlstm.training.optimizers import e3d_optimizer
-from keras_stlstm.training.recipe import load_recipe
+from keras_stlstm.training.recipe import builtin_recipes, load_recipe
 from keras_stlstm.training.schedules import ScheduledSampling, scheduled_sampling_probability
 from keras_stlstm.training.train import TrainResult, train

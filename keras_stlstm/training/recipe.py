@@ -302,11 +302,32 @@ def validate_training(section):
     return filled
 
 
+BUILTIN_RECIPES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "recipes")
+
+
+def builtin_recipes():
+    """Names of the recipes shipped with the package (keras_stlstm/training/recipes/*.toml)."""
+    return sorted(f[:-5] for f in os.listdir(BUILTIN_RECIPES_DIR) if f.endswith(".toml"))
+
+
+def recipe_path(recipe):
+    """The TOML file of `recipe`: an existing path, or the name of a built-in recipe."""
+    path = os.fspath(recipe)
+    if os.path.exists(path):
+        return path
+    if path in builtin_recipes():
+        return os.path.join(BUILTIN_RECIPES_DIR, path + ".toml")
+    raise FileNotFoundError(f"No recipe file {path!r}, and no built-in recipe of that name "
+                            f"(built-in recipes: {builtin_recipes()}).")
+
+
 def load_recipe(recipe):
     """Loads and validates a recipe.
 
     Args:
-        recipe: path of a TOML file, or a dict with the same structure.
+        recipe: path of a TOML file, the name of a built-in recipe (see
+            `builtin_recipes()`, e.g. "e3d_moving_mnist"), or a dict with the
+            same structure.
 
     Returns:
         dict with sections "model", "data", "optimizer", "training", defaults filled in.
@@ -315,7 +336,7 @@ def load_recipe(recipe):
         ValueError: naming the missing, unknown or invalid key, class or name.
     """
     if isinstance(recipe, (str, os.PathLike)):
-        recipe = load_toml(recipe)
+        recipe = load_toml(recipe_path(recipe))
     if not isinstance(recipe, dict):
         raise ValueError(f"A recipe is a TOML file path or a dict; received {type(recipe).__name__}.")
     check_keys(recipe, ("model", "data", "optimizer", "training"), ("model", "data", "training"), "the recipe")

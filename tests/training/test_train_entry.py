@@ -14,7 +14,7 @@ import keras
 
 import keras_stlstm  # noqa: F401
 from keras_stlstm.models.video_prediction import VideoPredictor
-from keras_stlstm.training import load_recipe, train
+from keras_stlstm.training import builtin_recipes, load_recipe, train
 from keras_stlstm.training.train import main
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -123,6 +123,20 @@ def test_recipe_defaults_and_toml(tmp_path):
     bad.write_text("[model\nclass = 1")
     with pytest.raises(ValueError, match="not a valid TOML"):
         load_recipe(bad)
+
+
+def test_builtin_recipes_validate():
+    names = builtin_recipes()
+    assert {"e3d_moving_mnist", "predrnn_moving_mnist", "convlstm_moving_mnist"} <= set(names)
+    for name in names:
+        recipe = load_recipe(name)
+        assert recipe["model"]["class"] == "VideoPredictor"
+    e3d = load_recipe("e3d_moving_mnist")
+    assert e3d["optimizer"] == {"recipe": "e3d"} and e3d["training"]["batch_size"] == 4
+    assert e3d["training"]["epochs"] * e3d["training"]["steps_per_epoch"] == 80000
+    assert e3d["training"]["callbacks"]["scheduled_sampling"] == {"start": 1.0, "rate": 2e-5, "stop_iteration": 50000}
+    with pytest.raises(FileNotFoundError, match="e3d_moving_mnist"):
+        load_recipe("e3d_moving_mnst")
 
 
 def test_unknown_backbone_fails_before_training(tmp_path):
