@@ -231,13 +231,57 @@ def _run(recipe, output_dir, start_epoch, verbose, extra_callbacks):
     return model, history, replica_count(distribution)
 
 
+def _recipe_changes(old, new):
+    """Keys whose values differ between two validated recipes ("verbose" aside)."""
+    changed = []
+    for section in sorted(set(old) | set(new)):
+        a, b = old.get(section, {}), new.get(section, {})
+        for key in sorted(set(a) | set(b)):
+            if key != "verbose" and a.get(key) != b.get(key):
+                changed.append(f"[{section}] {key}: {a.get(key)!r} -> {b.get(key)!r}")
+    return changed
+
+
+def _prepare_output_dir(recipe, output_dir, overwrite):
+    """Decides between resuming, refusing and starting afresh; returns the resume epoch or None."""
+    backup_dir = os.path.join(output_dir, BACKUP_DIR)
+    model_dir = os.path.join(output_dir, MODEL_DIR)
+    start_epoch = backed_up_epoch(backup_dir)
+    if start_epoch is not None and not overwrite:
+        recipe_file = os.path.join(output_dir, RECIPE_FILE)
+        if os.path.exists(recipe_file):
+            with open(recipe_file) as f:
+                # JSON round trip: tuples become lists in both.
+                changes = _recipe_changes(json.load(f), json.loads(json.dumps(recipe, default=str)))
+            if changes:
+                raise ValueError(
+                    f"{output_dir} holds an interrupted run of a different recipe ("
+                    + "; ".join(changes) + "). Restore the recipe to resume it, or pass "
+                    "overwrite=True (--overwrite) to discard it and start afresh."
+                )
+        return start_epoch
+    if start_epoch is None and os.path.exists(model_dir) and not overwrite:
+        raise ValueError(
+            f"{output_dir} already holds a finished run ({MODEL_DIR}/). Choose another "
+            "[training] output_dir, or pass overwrite=True (--overwrite) to train again."
+        )
+    for stale in (backup_dir, model_dir):
+        shutil.rmtree(stale, ignore_errors=True)
+    os.makedirs(output_dir, exist_ok=True)
+    if os.path.exists(os.path.join(output_dir, LOG_FILE)):
+        os.remove(os.path.join(output_dir, LOG_FILE))  # the log of a discarded run
+    return None
+
+
 def train(recipe, overwrite=False, verbose=None, callbacks=()):
     """Trains a model from a recipe; resumes an interrupted run of the same `output_dir`.
 
     Args:
         recipe: path of a TOML recipe or a dict (see `keras_stlstm.training.recipe`).
-        overwrite: replace a finished run found in `output_dir` (otherwise a
-            finished run there raises, so that nothing is silently retrained).
+        overwrite: discard a finished or interrupted run found in `output_dir`
+            and start afresh. Otherwise a finished run there raises (nothing is
+            silently retrained), and an interrupted one is resumed if its
+            recipe is the same (else raises, naming the changed keys).
         verbose: Keras `fit` verbosity; None = the recipe's (default 1, a
             progress bar).
         callbacks: extra Keras callbacks, run after the recipe's.
@@ -246,7 +290,8 @@ def train(recipe, overwrite=False, verbose=None, callbacks=()):
         `TrainResult`.
 
     Raises:
-        ValueError: invalid recipe (naming the key), or a finished run in the way.
+        ValueError: invalid recipe (naming the key), a finished run in the way,
+            or an interrupted run of a different recipe.
 
     Example:
 
@@ -256,29 +301,19 @@ def train(recipe, overwrite=False, verbose=None, callbacks=()):
     recipe = load_recipe(recipe)
     training = recipe["training"]
     output_dir = os.fspath(training["output_dir"])
-    model_dir = os.path.join(output_dir, MODEL_DIR)
-    start_epoch = backed_up_epoch(os.path.join(output_dir, BACKUP_DIR))
-    if start_epoch is None and os.path.exists(model_dir):
-        if not overwrite:
-            raise ValueError(
-                f"{output_dir} already holds a finished run ({MODEL_DIR}/). Choose another "
-                "[training] output_dir, or pass overwrite=True (--overwrite) to train again."
-            )
-        shutil.rmtree(model_dir)
-    os.makedirs(output_dir, exist_ok=True)
+    start_epoch = _prepare_output_dir(recipe, output_dir, overwrite)
     if start_epoch is not None:
         message = f"resuming from epoch {start_epoch} (backup in {os.path.join(output_dir, BACKUP_DIR)})"
         print(message, flush=True)
         logger.info(message)
         truncate_log(os.path.join(output_dir, LOG_FILE), start_epoch)
-    elif os.path.exists(os.path.join(output_dir, LOG_FILE)):
-        os.remove(os.path.join(output_dir, LOG_FILE))  # a log without a backup is from an abandoned run
     write_json(os.path.join(output_dir, RECIPE_FILE), recipe)
 
     keras.utils.set_random_seed(training["seed"])
     started = time.time()
     verbose = training["verbose"] if verbose is None else verbose
     model, history, replicas = _run(recipe, output_dir, start_epoch or 0, verbose, callbacks)
+    model_dir = os.path.join(output_dir, MODEL_DIR)
     save_model_folder(model, model_dir)
     metrics = {
         "final": last_logged_epoch(os.path.join(output_dir, LOG_FILE)),

@@ -170,6 +170,9 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path, capsys):
     with pytest.raises(KeyboardInterrupt):
         train(interrupted, callbacks=[StopAfterEpoch(2)])
     assert not os.path.exists(tmp_path / "interrupted" / "model")
+    # An interrupted run is only resumed with the same recipe.
+    with pytest.raises(ValueError, match=r"different recipe \(\[training\] seed: 7 -> 8\)"):
+        train(with_change(interrupted, "training", "seed", 8))
     capsys.readouterr()
     resumed = train(interrupted)
     # Epochs 0 and 1 were backed up; the end of epoch 2 was lost.

@@ -69,20 +69,20 @@ class ScheduledSamplingRollout(keras.layers.Layer):
         return (self.total_frames,) + tuple(self.cell.frame_size) + (self.cell.channels,)
 
     def check_frames_shape(self, shape):
+        """Raises a ValueError unless `shape` is (batch, T, H, W, C) of this model."""
         shape = tuple(shape)
-        frame = (self.cell.channels,)
         if self.built:
             expected = self.expected_shape()
-        else:
-            expected = (self.total_frames, None, None) + frame
-        ok = len(shape) == 5 and all(e is None or e == s for e, s in zip(expected, shape[1:]))
-        if not ok:
-            shown = tuple("H" if e is None and i == 1 else "W" if e is None else e for i, e in enumerate(expected))
-            raise ValueError(
-                f"This video predictor expects frames of shape (batch, {', '.join(map(str, shown))}) "
-                f"(context_frames + future_frames = {self.total_frames} frames, then height, "
-                f"width, channels); received shape {shape}."
-            )
+        else:  # frame size not known yet
+            expected = (self.total_frames, None, None, self.cell.channels)
+        if len(shape) == 5 and all(e is None or e == s for e, s in zip(expected, shape[1:])):
+            return
+        shown = ", ".join("?" if e is None else str(e) for e in expected)
+        raise ValueError(
+            f"This video predictor expects frames of shape (batch, {shown}): "
+            f"context_frames + future_frames = {self.total_frames} frames, then height, width, "
+            f"channels. Received shape {shape}."
+        )
 
     def build(self, frames_shape):
         self.check_frames_shape(frames_shape)
