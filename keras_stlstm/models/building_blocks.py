@@ -176,3 +176,45 @@ class TimeFolded(keras.layers.Wrapper):
             keras.KerasTensor((None,) + tuple(input_shape[2:]), dtype=self.compute_dtype)
         ).shape
         return (input_shape[0], input_shape[1]) + tuple(inner[1:])
+
+
+@keras.saving.register_keras_serializable(package="keras_stlstm")
+class MaxPooling3D2(keras.layers.Layer):
+    """2×2×2 max pooling with 'same' padding, built from ops TFLite has.
+
+    Equal to `keras.layers.MaxPooling3D(2, padding="same")`, but TFLite has no 3D
+    pooling: the time pairs are reduced with a max over a reshaped axis and the
+    space with `MaxPooling2D`, both builtin TFLite ops, so models using it export
+    to TFLite without Flex ops.
+
+    Call arguments:
+        inputs: (batch, T, H, W, C) with static T, H, W, C.
+
+    Returns:
+        (batch, ceil(T/2), ceil(H/2), ceil(W/2), C).
+
+    Example:
+
+    >>> import numpy as np
+    >>> MaxPooling3D2()(np.zeros((1, 5, 4, 3, 2), "float32")).shape
+    (1, 3, 2, 2, 2)
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.spatial_pool = keras.layers.MaxPooling2D(2, padding="same")
+
+    def call(self, inputs):
+        steps, height, width, channels = inputs.shape[1:]
+        if steps % 2:  # 'same' padding: the last frame is its own pair
+            inputs = ops.concatenate([inputs, inputs[:, -1:]], axis=1)
+            steps += 1
+        x = ops.reshape(inputs, (-1, steps // 2, 2, height * width * channels))
+        x = ops.reshape(ops.max(x, axis=2), (-1, height, width, channels))
+        x = self.spatial_pool(x)
+        return ops.reshape(x, (-1, steps // 2) + tuple(x.shape[1:]))
+
+    def compute_output_shape(self, input_shape):
+        batch, steps, height, width, channels = input_shape
+        half = lambda d: None if d is None else -(-d // 2)  # noqa: E731
+        return (batch, half(steps), half(height), half(width), channels)

@@ -132,8 +132,9 @@ def run_streaming(model, clip):
     states = zero_states(step_model, clip.shape[0])
     outputs = []
     for start in range(0, clip.shape[1], per_step):
-        results = step_model([clip[:, start : start + per_step], *states], training=False)
-        results = [ops.convert_to_numpy(r) for r in results]
+        # predict_on_batch compiles the step once (jit on JAX, a tf.function on
+        # TensorFlow) instead of dispatching every op eagerly at every step.
+        results = step_model.predict_on_batch([clip[:, start : start + per_step], *states])
         outputs.append(results[0])
         states = results[len(results) - len(states) :]
     return outputs, states

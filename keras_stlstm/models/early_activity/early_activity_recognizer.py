@@ -5,7 +5,7 @@ from keras import ops
 
 from keras_stlstm.layers.base import check_positive_int, normalize_tuple
 from keras_stlstm.layers.eidetic_3d_lstm import Eidetic3DLSTM
-from keras_stlstm.models.building_blocks import CausalConv3D, TimeFolded
+from keras_stlstm.models.building_blocks import CausalConv3D, MaxPooling3D2, TimeFolded
 from keras_stlstm.models.common import check_clip_shape, jsonable
 from keras_stlstm.models.early_activity.configs import resolve_config
 from keras_stlstm.models.streaming import StreamingGraph, conv_step, recurrent_step, zero_states
@@ -67,7 +67,8 @@ class _EarlyActivityNetwork:
             )
             for i in range(2)
         ] + [
-            keras.layers.MaxPooling3D(2, padding="same", name="classifier_pool"),
+            # MaxPooling3D(2, padding="same") in TFLite-builtin ops.
+            MaxPooling3D2(name="classifier_pool"),
             keras.layers.Flatten(name="classifier_flatten"),
             keras.layers.Dense(spec["dense_units"], activation="relu", name="classifier_dense"),
             keras.layers.Dense(num_classes, name="classifier_logits"),
@@ -102,7 +103,9 @@ class _EarlyActivityNetwork:
         hidden = self.e3d(self.encode(frames))
         label = self.classify(hidden[:, -self.steps :])
         # The prediction after the last seen frame has no target in the clip.
-        return {"label": label, "frames": self.decode(hidden[:, :-1])}
+        # Named "next_frames": the model's input layer already has the name "frames".
+        frames = keras.layers.Identity(name="next_frames")(self.decode(hidden[:, :-1]))
+        return {"label": label, "frames": frames}
 
     def step(self, frame, graph):
         """One streaming step on one new frame (batch, 1, H, W, C)."""

@@ -5,7 +5,8 @@
   top). Centred ('same') temporal padding, as in the official code.
 - "small": the same layout at a size a CPU can train: 64×64 frames, 16 frames,
   every channel count divided by 4, 64-filter recurrent layers (at 16×16). Causal.
-- "tiny": for tests and smoke runs: 16×16 frames, 4 frames, a two-layer top. Causal.
+- "tiny": for tests and smoke runs: 16×16 frames, 4 frames, 8 channels throughout,
+  a two-layer top. Causal.
 
 Any argument given explicitly to `GestureRecognizer` overrides the configuration.
 """
@@ -37,10 +38,11 @@ GESTURE_CONFIGS = {
     "tiny": dict(
         frames=4,
         image_size=(16, 16),
-        res3d_filters=(4, 8, 8),
+        # Few distinct weight shapes: on JAX every new shape costs an XLA compile.
+        res3d_filters=(8, 8, 8),
         recurrent_filters=8,
         recurrent_kernel_size=3,
-        top_filters=(8, 16),
+        top_filters=(8, 8),
         top_strides=(1, 2),
         causal=True,
     ),
