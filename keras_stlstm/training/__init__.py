@@ -1,5 +1,7 @@
 """Training machinery: losses, optimiser recipes, schedules, and the recipe-driven `train` entry point."""
 
+import warnings
+
 from keras_stlstm.training.aux_schedule import (
     AuxiliaryLossSchedule,
     WeightedLoss,
@@ -12,3 +14,10 @@ from keras_stlstm.training.optimizers import e3d_optimizer
 from keras_stlstm.training.recipe import builtin_recipes, load_recipe
 from keras_stlstm.training.schedules import ScheduledSampling, scheduled_sampling_probability
 from keras_stlstm.training.train import TrainResult, train
+
+# `python -m keras_stlstm.training.train` imports this package, which has already
+# imported that module for `train`; runpy then warns that the module is in
+# sys.modules. Running it that way is intended, so silence exactly that warning.
+warnings.filterwarnings(
+    "ignore", message=r"'keras_stlstm\.training\.train' found in sys\.modules", category=RuntimeWarning
+)
