@@ -4,7 +4,7 @@ import math
 
 from keras import ops
 
-from keras_stlstm.layers.pooled_gate_conv_lstm import PooledGateConvLSTMCell
+from keras_stlstm.layers.pooled_gate_conv_lstm import PooledGateConvLSTMCell, depthwise_conv_same
 
 
 class GateAttentionConvLSTMCell(PooledGateConvLSTMCell):
@@ -42,7 +42,7 @@ class GateAttentionConvLSTMCell(PooledGateConvLSTMCell):
     def attention_gate_value(self, x, h):
         """The attention A, shape (batch, H, W, F), max exactly 1 per sample and channel."""
         s = ops.tanh(self.separable("attention", x, h))
-        s = ops.depthwise_conv(s, self.attention_score_depthwise_kernel, padding="same")
+        s = depthwise_conv_same(s, self.attention_score_depthwise_kernel)
         z = ops.matmul(s, self.attention_score_pointwise_kernel)
         spatial_axes = tuple(range(1, 1 + self.spatial_rank))
         # exp(Z) / max exp(Z) overflows for large Z; subtracting the max first is exact.
