@@ -14,7 +14,7 @@ from stlstm_numpy_reference import (  # noqa: F401  (float64_backend is a fixtur
 )
 
 from keras_stlstm.layers import Eidetic3DLSTM, Eidetic3DLSTMCell
-from keras_stlstm.layers.eidetic_3d_lstm import recall
+from keras_stlstm.layers.eidetic_3d_lstm import recall, recall_rematerialized
 
 pytestmark = pytest.mark.backends
 
@@ -53,6 +53,34 @@ def test_recall_attends_to_valid_slots_only(float64_backend):
     garbage = memories.copy()
     garbage[:, 0] = 1e3
     np.testing.assert_allclose(np_(recall(query, garbage, valid)), got, **TOL)
+
+
+def _gradients(fn, *args):
+    """Gradients of sum(fn(*args) * weights) with respect to every arg, on TF or JAX."""
+    weights = np.random.default_rng(9).normal(size=(B, D, H, W, F))
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return jax.grad(lambda *a: (fn(*a) * weights).sum(), argnums=(0, 1))(*args)
+    import tensorflow as tf
+
+    args = [tf.constant(a) for a in args]
+    with tf.GradientTape() as tape:
+        tape.watch(args[:2])
+        loss = tf.reduce_sum(fn(*args) * weights)
+    return tape.gradient(loss, args[:2])
+
+
+def test_rematerialized_recall_has_the_same_gradients(float64_backend):
+    rng = np.random.default_rng(1)
+    args = (rng.normal(size=(B, D, H, W, F)), rng.normal(size=(B, 3, D, H, W, F)), np.array([[0.0, 1, 1]] * B))
+    plain = [np_(g) for g in _gradients(recall, *args)]
+    remat = [np_(g) for g in _gradients(recall_rematerialized, *args)]
+    for p, r in zip(plain, remat):
+        assert np.all(np.isfinite(p)) and np.abs(p).max() > 1e-3
+        np.testing.assert_allclose(r, p, rtol=1e-10, atol=1e-12)
+    # Empty slots get no gradient.
+    assert np.all(plain[1][:, 0] == 0.0)
 
 
 @pytest.mark.parametrize("layer_norm", [True, False])
