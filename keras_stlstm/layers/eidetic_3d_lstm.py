@@ -104,7 +104,7 @@ class Eidetic3DLSTMCell(SpatialCell):
     LayerNorm(C + RECALL) of the equations is always applied. Layer norms
     normalise each sample over (D, H, W, F), gain and bias per channel.
     RECALL's attention weights are recomputed in the backward pass rather than
-    stored for every step (a third of the training memory at the paper's shape).
+    stored for every step (they would be most of the training memory).
 
     State layout (L layers, τ = recall capacity, all per sample):
         [h_0, c_0, ..., h_{L-1}, c_{L-1}]   each (D, H, W, F)
@@ -362,8 +362,10 @@ class Eidetic3DLSTM(SpatialRNN):
         recall_window: number of stored memories RECALL attends to; None (the
             paper's video prediction setting) means every earlier memory, i.e.
             a buffer as long as the sequence, which must then have a known
-            length at build; an int (the paper uses 5 for online recognition)
-            is a fixed window, for streaming and sequences of any length.
+            length at build (later calls may be shorter, not longer; with
+            `stateful=True` each call continues with the last that-many
+            memories); an int (the paper uses 5 for online recognition) is a
+            fixed window, for streaming and sequences of any length.
         layer_norm, forget_bias, kernel_initializer, recurrent_initializer,
         bias_initializer: see `Eidetic3DLSTMCell`.
         return_sequences, return_state, go_backwards, stateful, unroll: as in
