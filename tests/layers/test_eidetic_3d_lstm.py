@@ -103,8 +103,9 @@ def test_cell_steps_match_reference_and_buffer(float64_backend, layer_norm):
         np.testing.assert_allclose(np_(out), ref[:, t], **TOL)
         h0, c0, h1, c1, m, hist0, hist1, valid, frames = states
         snap = snaps[t]
-        for got, want in zip([h0, c0, h1, c1, m], snap["h"][:1] + snap["c"][:1] + snap["h"][1:] + snap["c"][1:] + [snap["m"]]):
-            np.testing.assert_allclose(got, want, **TOL)
+        want = [snap["h"][0], snap["c"][0], snap["h"][1], snap["c"][1], snap["m"]]
+        for got, ref_state in zip([h0, c0, h1, c1, m], want):
+            np.testing.assert_allclose(got, ref_state, **TOL)
         # Stored: the zero initial memory first, then each step's pre-update C.
         n_valid = min(t + 1, tau)
         np.testing.assert_array_equal(valid, np.tile([0.0] * (tau - n_valid) + [1.0] * n_valid, (B, 1)))
@@ -199,7 +200,8 @@ def test_fit_lowers_loss_and_gradients_are_finite():
     inputs = keras.Input((steps, size, size, 1))
     h = Eidetic3DLSTM([4], KERNEL, depth=D, return_sequences=True, **CHEAP_INIT)(inputs)
     # The official decoder: a Conv3D of kernel and stride (D, 1, 1) collapses the depth.
-    frames = keras.layers.TimeDistributed(keras.layers.Conv3D(1, (D, 1, 1), strides=(D, 1, 1), kernel_initializer="zeros"))(h)
+    decoder = keras.layers.Conv3D(1, (D, 1, 1), strides=(D, 1, 1), kernel_initializer="zeros")
+    frames = keras.layers.TimeDistributed(decoder)(h)
     model = keras.Model(inputs, keras.layers.Reshape((steps, size, size, 1))(frames))
     glorot_weights(model, 0)
     model.compile(keras.optimizers.Adam(0.02), "mse")
