@@ -123,7 +123,9 @@ def _cell_complexity(cell):
             "'mult_adds'} per sample and time step."
         )
     counts = report()
-    positions = math.prod(cell.spatial_dims)
+    # A cell whose states carry more positions than its spatial input (E3D keeps
+    # D frames per state) says so; 2D cells have H·W positions.
+    positions = counts.get("positions", math.prod(cell.spatial_dims))
     return Complexity(
         parameters=counts["weights"] + counts["biases"],
         parameters_without_biases=counts["weights"],

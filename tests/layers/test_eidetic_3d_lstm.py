@@ -262,3 +262,5 @@ def test_complexity_counts():
     conv = 18 * (2 * 28 + 4 * 16 + 4 * 12 + 8 * 4) + 8 * 4
     # RECALL: (DHW x F) by (F x τ·DHW), then (DHW x τ·DHW) by (τ·DHW x F).
     assert counts.mult_adds == conv * positions + 2 * 3 * positions**2 * 4
+    # The paper's convention counts every one of the D·H·W positions of a state.
+    assert counts.paper_mult_adds == counts.parameters_without_biases * positions
