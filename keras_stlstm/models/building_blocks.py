@@ -95,6 +95,16 @@ class CausalConv3D(keras.layers.Conv3D):
         if self.time_padding < 0:
             inputs = inputs[:, -self.time_padding :]
         pads = self._padding(inputs.shape, streaming)
+        front = pads[1][0]
+        if front:
+            # Zero frames are concatenated rather than added to the spatial Pad:
+            # with a time-and-space Pad, TensorFlow's grappler (remapper) breaks
+            # the graph of a causal Res3D followed by a recurrent layer for a
+            # batch of 1 ("Specified a list with shape [1,...] from a tensor with
+            # shape [2,...]").
+            zeros = ops.zeros_like(inputs[:, :1])
+            inputs = ops.concatenate([zeros] * front + [inputs], axis=1)
+            pads[1] = (0, 0)
         if any(p != (0, 0) for p in pads):
             inputs = ops.pad(inputs, pads)
         return super().call(inputs)

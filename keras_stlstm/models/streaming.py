@@ -75,6 +75,28 @@ def conv_step(layer, inputs, graph=None, training=None):
     return layer(inputs, streaming=True)
 
 
+class InferenceCall(keras.layers.Layer):
+    """Calls a layer with training=False whatever the caller asks.
+
+    Its `call` takes no `training` argument, so a functional model never passes
+    one down: batch normalisation inside a step graph always uses its moving
+    statistics, even if the step model is called with training=True.
+    """
+
+    def __init__(self, layer, **kwargs):
+        super().__init__(**kwargs)
+        self.layer = layer
+        self.built = True
+
+    def call(self, inputs):
+        return self.layer(inputs, training=False)
+
+
+def inference(layer, graph):
+    """`layer` for whole clips; wrapped in `InferenceCall` inside a step graph."""
+    return layer if graph is None else InferenceCall(layer, name=f"{layer.name}_inference")
+
+
 class CellStep(keras.layers.Layer):
     """Calls a built recurrent cell as a uniquely named layer of a step graph.
 

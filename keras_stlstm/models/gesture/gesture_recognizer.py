@@ -9,7 +9,7 @@ from keras_stlstm.models.common import check_clip_shape, jsonable
 from keras_stlstm.models.gesture.configs import resolve_config
 from keras_stlstm.models.gesture.mobilenet_top import mobilenet_top
 from keras_stlstm.models.gesture.res3d import SPATIAL_STRIDE, TEMPORAL_STRIDE, Res3D
-from keras_stlstm.models.streaming import StreamingGraph, recurrent_step, zero_states
+from keras_stlstm.models.streaming import StreamingGraph, inference, recurrent_step, zero_states
 from keras_stlstm.presets.loading import PresetMixin
 
 
@@ -70,7 +70,7 @@ class _GestureNetwork:
         x = self.res3d(frames, graph)[:, 0]
         for layer in self.recurrent:
             x = recurrent_step(layer, x, graph)
-        pooled = keras.layers.GlobalAveragePooling2D()(self.top(x))
+        pooled = keras.layers.GlobalAveragePooling2D()(inference(self.top, graph)(x))
         # Running sum and count of the per-step pooled features: their ratio is
         # the temporal average pooling of the frames seen so far.
         total = graph.state(tuple(pooled.shape[1:]))

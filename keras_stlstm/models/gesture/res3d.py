@@ -16,7 +16,7 @@ streaming step (see `keras_stlstm.models.streaming`).
 import keras
 
 from keras_stlstm.models.building_blocks import CausalConv3D
-from keras_stlstm.models.streaming import conv_step
+from keras_stlstm.models.streaming import conv_step, inference
 
 # Temporal stride of the whole Res3D part (block 3's first unit).
 TEMPORAL_STRIDE = 2
@@ -59,12 +59,13 @@ class ResidualUnit3D:
         self.relu = keras.layers.ReLU(name=f"ReLU_{tag}")
 
     def __call__(self, x, graph=None):
+        """Whole clips, or one streaming step (batch norm frozen) with `graph`."""
         shortcut = x
         if self.shortcut is not None:
             conv, bn = self.shortcut
-            shortcut = bn(conv_step(conv, x, graph))
-        y = self.relu_a(self.bn_a(conv_step(self.conv_a, x, graph)))
-        y = self.bn_b(conv_step(self.conv_b, y, graph))
+            shortcut = inference(bn, graph)(conv_step(conv, x, graph))
+        y = self.relu_a(inference(self.bn_a, graph)(conv_step(self.conv_a, x, graph)))
+        y = inference(self.bn_b, graph)(conv_step(self.conv_b, y, graph))
         return self.relu(self.add([shortcut, y]))
 
 
@@ -105,7 +106,7 @@ class Res3D:
         ]
 
     def __call__(self, x, graph=None):
-        x = self.stem_relu(self.stem_bn(conv_step(self.stem, x, graph)))
+        x = self.stem_relu(inference(self.stem_bn, graph)(conv_step(self.stem, x, graph)))
         for unit in self.units:
             x = unit(x, graph)
         return x
