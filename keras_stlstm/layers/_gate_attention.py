@@ -12,6 +12,8 @@ class GateAttentionConvLSTMCell(PooledGateConvLSTMCell):
 
         Z = Wi * tanh(Pw·[dw(X), dw(H)] + bi)       Z is H×W×F
         A(c) = exp(Z(c) - max over positions of Z(c))   per channel, in (0, 1]
+        gate = A; the two other gates σ(W·x̄ + U·h̄ + b), pooled as in variant (a)
+        G = tanh(Pw·[dw(X), dw(H)] + bc)   C' = f∘C + i∘G   H' = o∘tanh(C')
 
     Wi is a K×K depthwise convolution over F channels followed by a pointwise
     F -> F projection. A is the spatial softmax of each channel divided by its
@@ -23,7 +25,10 @@ class GateAttentionConvLSTMCell(PooledGateConvLSTMCell):
     `attention_recurrent_depthwise_kernel` (K, K, F, 1),
     `attention_pointwise_kernel` (Cin, F), `attention_recurrent_pointwise_kernel`
     (F, F), `attention_bias` (F,), `attention_score_depthwise_kernel`
-    (K, K, F, 1), `attention_score_pointwise_kernel` (F, F).
+    (K, K, F, 1), `attention_score_pointwise_kernel` (F, F). The pooled gate
+    kernels hold the two other gates, in the order i, f, o.
+
+    Args, Call arguments, Returns: as `PooledGateConvLSTMCell`.
     """
 
     def build_attention_weights(self, input_channels):

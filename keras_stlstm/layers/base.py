@@ -15,8 +15,13 @@ are tensors, so (as `keras.layers.ConvLSTM2D` does) cells declare
 `state_size = -1` and the layer overrides `compute_output_shape`.
 """
 
+import inspect
+
 import keras
 from keras import ops
+
+# Arguments of keras.layers.RNN that every layer of this package takes (defaults False).
+RNN_FLAGS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll")
 
 
 def normalize_tuple(value, n, name):
@@ -48,6 +53,29 @@ def check_positive_int(value, name):
             f"Received: {name}={value!r}"
         )
     return value
+
+
+def cell_layer_signature(cell_class, exclude=()):
+    """Constructor signature of a layer that builds a `cell_class` cell.
+
+    Args:
+        cell_class: a `SpatialCell` subclass.
+        exclude: names of cell arguments the layer does not take.
+
+    Returns:
+        An `inspect.Signature`: the cell's positional-or-keyword arguments (with
+        their defaults) but `exclude`, then the `RNN_FLAGS` (default False), then
+        `**kwargs` for the base layer.
+    """
+    cell_parameters = [
+        p
+        for p in list(inspect.signature(cell_class.__init__).parameters.values())[1:]
+        if p.kind is p.POSITIONAL_OR_KEYWORD and p.name not in exclude
+    ]
+    flags = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=False) for n in RNN_FLAGS]
+    return inspect.Signature(
+        cell_parameters + flags + [inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD)]
+    )
 
 
 class SpatialCell(keras.layers.Layer):
@@ -141,33 +169,51 @@ class SpatialCell(keras.layers.Layer):
 class SpatialRNN(keras.layers.RNN):
     """A `keras.layers.RNN` over a `SpatialCell`, with shape inference for spatial states.
 
-    Subclasses build their cell in `__init__` from their own arguments and pass it
-    here; `get_config` flattens the cell's arguments into the layer's so the layer
+    Used two ways:
+
+    - `SpatialRNN(cell, return_sequences=False, ...)` drives a ready-made cell; every
+      keyword argument goes to `keras.layers.RNN`.
+    - A subclass that sets `cell_class` (and `cell_name`) builds its own cell. Its
+      constructor signature is derived from the cell's (see `cell_layer_signature`):
+      the cell's arguments with the cell's defaults, then `return_sequences`,
+      `return_state`, `go_backwards`, `stateful`, `unroll`, then the base layer's
+      keyword arguments (name, dtype, ...). The cell arguments and their defaults are
+      so written once, in the cell, and `inspect.signature(Layer)` still shows them.
+
+    `get_config` flattens the cell's arguments into the layer's so the layer
     round-trips through `from_config(**config)` like Keras' ConvLSTM2D.
     """
 
-    def __init__(
-        self,
-        cell,
-        return_sequences=False,
-        return_state=False,
-        go_backwards=False,
-        stateful=False,
-        unroll=False,
-        **kwargs,
-    ):
-        super().__init__(
-            cell,
-            return_sequences=return_sequences,
-            return_state=return_state,
-            go_backwards=go_backwards,
-            stateful=stateful,
-            unroll=unroll,
-            **kwargs,
-        )
+    # The SpatialCell subclass the layer builds, and the name of that cell.
+    cell_class = None
+    cell_name = None
+    # Cell arguments the layer sets itself: left out of the layer's signature.
+    derived_cell_arguments = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.cell_class is not None:
+            cls.__signature__ = cell_layer_signature(cls.cell_class, cls.derived_cell_arguments)
+
+    def __init__(self, *args, **kwargs):
+        if self.cell_class is None:
+            super().__init__(*args, **kwargs)
+        else:
+            cell, rnn_kwargs = self._build_cell(args, kwargs)
+            super().__init__(cell, **rnn_kwargs)
         # Masks are not supported: the JAX backend cannot mask spatial states
         # outside an unrolled loop (see shared/spec/platform.md).
         self.supports_masking = False
+
+    def _build_cell(self, args, kwargs):
+        """Splits the constructor arguments; returns (cell, keyword arguments of RNN)."""
+        bound = self.__signature__.bind(*args, **kwargs)
+        bound.apply_defaults()
+        arguments = dict(bound.arguments)
+        layer_kwargs = arguments.pop("kwargs")
+        rnn_kwargs = {name: arguments.pop(name) for name in RNN_FLAGS}
+        cell = self.cell_class(**arguments, name=self.cell_name, dtype=layer_kwargs.get("dtype"))
+        return cell, {**rnn_kwargs, **layer_kwargs}
 
     def build(self, sequences_shape, initial_state_shape=None):
         sequences_shape = tuple(sequences_shape)

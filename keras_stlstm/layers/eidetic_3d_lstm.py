@@ -388,46 +388,10 @@ class Eidetic3DLSTM(SpatialRNN):
     (2, 5, 2, 16, 16, 8)
     """
 
-    def __init__(
-        self,
-        filters=(64, 64, 64, 64),
-        kernel_size=(2, 5, 5),
-        depth=2,
-        recall_window=None,
-        layer_norm=True,
-        forget_bias=1.0,
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="orthogonal",
-        bias_initializer="zeros",
-        return_sequences=False,
-        return_state=False,
-        go_backwards=False,
-        stateful=False,
-        unroll=False,
-        **kwargs,
-    ):
-        cell = Eidetic3DLSTMCell(
-            filters,
-            kernel_size,
-            depth=depth,
-            recall_window=recall_window,
-            layer_norm=layer_norm,
-            forget_bias=forget_bias,
-            kernel_initializer=kernel_initializer,
-            recurrent_initializer=recurrent_initializer,
-            bias_initializer=bias_initializer,
-            name="eidetic_3d_lstm_cell",
-            dtype=kwargs.get("dtype"),
-        )
-        super().__init__(
-            cell,
-            return_sequences=return_sequences,
-            return_state=return_state,
-            go_backwards=go_backwards,
-            stateful=stateful,
-            unroll=unroll,
-            **kwargs,
-        )
+    cell_class = Eidetic3DLSTMCell
+    cell_name = "eidetic_3d_lstm_cell"
+    # Set from the sequence length at build, not an argument of the layer.
+    derived_cell_arguments = ("history_length",)
 
     def build(self, sequences_shape, initial_state_shape=None):
         sequences_shape = tuple(sequences_shape)

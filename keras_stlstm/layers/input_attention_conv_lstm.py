@@ -5,7 +5,8 @@ import math
 import keras
 from keras import ops
 
-from keras_stlstm.layers.pooled_gate_conv_lstm import PooledGateConvLSTMCell, PooledGateRNNBase
+from keras_stlstm.layers.base import SpatialRNN
+from keras_stlstm.layers.pooled_gate_conv_lstm import PooledGateConvLSTMCell
 
 
 @keras.saving.register_keras_serializable(package="keras_stlstm")
@@ -64,27 +65,13 @@ class InputAttentionConvLSTMCell(PooledGateConvLSTMCell):
 
 
 @keras.saving.register_keras_serializable(package="keras_stlstm")
-class InputAttentionConvLSTM(PooledGateRNNBase):
+class InputAttentionConvLSTM(SpatialRNN):
     """Variant (b) recurrent layer over (batch, time, H, W, Cin) sequences.
 
     Soft attention over positions, computed from the input and the hidden state,
     reweights each input frame before a variant (a) step.
 
-    Args:
-        filters, kernel_size, activation, recurrent_activation, use_bias,
-        unit_forget_bias, kernel_initializer, recurrent_initializer,
-        depthwise_initializer, bias_initializer: see `PooledGateConvLSTMCell`.
-        return_sequences, return_state, go_backwards, stateful, unroll: as in
-            `keras.layers.RNN`.
-
-    Call arguments:
-        sequences: (batch, time, H, W, Cin).
-        initial_state: optional [h, c], each (batch, H, W, F).
-        training: bool.
-
-    Returns:
-        (batch, H, W, F), or (batch, time, H, W, F) with `return_sequences`;
-        followed by h and c with `return_state`.
+    Args, Call arguments, Returns: as `PooledGateConvLSTM`.
 
     Example:
 

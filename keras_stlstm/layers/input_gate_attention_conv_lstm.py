@@ -3,55 +3,28 @@
 import keras
 
 from keras_stlstm.layers._gate_attention import GateAttentionConvLSTMCell
-from keras_stlstm.layers.pooled_gate_conv_lstm import PooledGateRNNBase
+from keras_stlstm.layers.base import SpatialRNN
 
 
 @keras.saving.register_keras_serializable(package="keras_stlstm")
 class InputGateAttentionConvLSTMCell(GateAttentionConvLSTMCell):
     """One step of variant (c): i = channel-wise attention, f and o pooled as in (a).
 
-        Z = Wi * tanh(Pw·[dw(X), dw(H)] + bi)
-        i = exp(Z - max over positions of Z)          (per channel, values in (0, 1])
-        f, o = σ(W·x̄ + U·h̄ + b)                      (pooled, as in variant (a))
-        G = tanh(Pw·[dw(X), dw(H)] + bc)   C' = f∘C + i∘G   H' = o∘tanh(C')
-
-    See `GateAttentionConvLSTMCell` for the attention weights and
-    `PooledGateConvLSTMCell` for the arguments and the other weights (here the
-    pooled gate kernels hold f and o, in that order).
-
-    Call arguments:
-        inputs: one step's input, shape (batch, H, W, Cin).
-        states: [h, c], each (batch, H, W, F).
-
-    Returns:
-        (h', [h', c']).
+    Equations, weights, arguments, call arguments and returns: see
+    `GateAttentionConvLSTMCell`.
     """
 
     attention_gate = "i"
 
 
 @keras.saving.register_keras_serializable(package="keras_stlstm")
-class InputGateAttentionConvLSTM(PooledGateRNNBase):
+class InputGateAttentionConvLSTM(SpatialRNN):
     """Variant (c) recurrent layer over (batch, time, H, W, Cin) sequences.
 
     The input gate becomes a per-channel spatial attention map computed from the
     input and the hidden state; the forget and output gates stay pooled as in (a).
 
-    Args:
-        filters, kernel_size, activation, recurrent_activation, use_bias,
-        unit_forget_bias, kernel_initializer, recurrent_initializer,
-        depthwise_initializer, bias_initializer: see `PooledGateConvLSTMCell`.
-        return_sequences, return_state, go_backwards, stateful, unroll: as in
-            `keras.layers.RNN`.
-
-    Call arguments:
-        sequences: (batch, time, H, W, Cin).
-        initial_state: optional [h, c], each (batch, H, W, F).
-        training: bool.
-
-    Returns:
-        (batch, H, W, F), or (batch, time, H, W, F) with `return_sequences`;
-        followed by h and c with `return_state`.
+    Args, Call arguments, Returns: as `PooledGateConvLSTM`.
 
     Example:
 

@@ -1,8 +1,8 @@
 """Variant (a) of the gesture paper: ConvLSTM gates from globally pooled features (eqs. 8-16).
 
-This module also holds what variants (b), (c) and (d) reuse: the pooled gates, the
-depthwise-separable convolution of an (input, hidden) pair, and the layer base that
-builds any of these cells from the shared signature.
+This module also holds what variants (b), (c) and (d) reuse: the pooled gates and
+the depthwise-separable convolution of an (input, hidden) pair. Each variant's layer
+is a `SpatialRNN` naming its cell class, so all five share the cell's signature.
 """
 
 import math
@@ -299,58 +299,8 @@ class PooledGateConvLSTMCell(SpatialCell):
         return config
 
 
-class PooledGateRNNBase(SpatialRNN):
-    """Layer base of variants (a)-(d): builds `cell_class` from the shared signature."""
-
-    cell_class = PooledGateConvLSTMCell
-    cell_name = "pooled_gate_conv_lstm_cell"
-
-    def __init__(
-        self,
-        filters,
-        kernel_size=3,
-        activation="tanh",
-        recurrent_activation="sigmoid",
-        use_bias=True,
-        unit_forget_bias=True,
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="orthogonal",
-        depthwise_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        return_sequences=False,
-        return_state=False,
-        go_backwards=False,
-        stateful=False,
-        unroll=False,
-        **kwargs,
-    ):
-        cell = self.cell_class(
-            filters,
-            kernel_size,
-            activation=activation,
-            recurrent_activation=recurrent_activation,
-            use_bias=use_bias,
-            unit_forget_bias=unit_forget_bias,
-            kernel_initializer=kernel_initializer,
-            recurrent_initializer=recurrent_initializer,
-            depthwise_initializer=depthwise_initializer,
-            bias_initializer=bias_initializer,
-            name=self.cell_name,
-            dtype=kwargs.get("dtype"),
-        )
-        super().__init__(
-            cell,
-            return_sequences=return_sequences,
-            return_state=return_state,
-            go_backwards=go_backwards,
-            stateful=stateful,
-            unroll=unroll,
-            **kwargs,
-        )
-
-
 @keras.saving.register_keras_serializable(package="keras_stlstm")
-class PooledGateConvLSTM(PooledGateRNNBase):
+class PooledGateConvLSTM(SpatialRNN):
     """Variant (a) recurrent layer over (batch, time, H, W, Cin) sequences.
 
     The gesture paper's proposed LSTM variant: gates from globally pooled
@@ -381,3 +331,6 @@ class PooledGateConvLSTM(PooledGateRNNBase):
     >>> tuple(layer(np.zeros((2, 5, 16, 16, 3), "float32")).shape)
     (2, 5, 16, 16, 8)
     """
+
+    cell_class = PooledGateConvLSTMCell
+    cell_name = "pooled_gate_conv_lstm_cell"

@@ -271,39 +271,5 @@ class SpatioTemporalLSTM(SpatialRNN):
     (2, 5, 16, 16, 8)
     """
 
-    def __init__(
-        self,
-        filters,
-        kernel_size=5,
-        layer_norm=False,
-        forget_bias=1.0,
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="orthogonal",
-        bias_initializer="zeros",
-        return_sequences=False,
-        return_state=False,
-        go_backwards=False,
-        stateful=False,
-        unroll=False,
-        **kwargs,
-    ):
-        cell = SpatioTemporalLSTMCell(
-            filters,
-            kernel_size,
-            layer_norm=layer_norm,
-            forget_bias=forget_bias,
-            kernel_initializer=kernel_initializer,
-            recurrent_initializer=recurrent_initializer,
-            bias_initializer=bias_initializer,
-            name="spatiotemporal_lstm_cell",
-            dtype=kwargs.get("dtype"),
-        )
-        super().__init__(
-            cell,
-            return_sequences=return_sequences,
-            return_state=return_state,
-            go_backwards=go_backwards,
-            stateful=stateful,
-            unroll=unroll,
-            **kwargs,
-        )
+    cell_class = SpatioTemporalLSTMCell
+    cell_name = "spatiotemporal_lstm_cell"
