@@ -53,6 +53,7 @@ def test_every_example_is_tested_and_listed_in_the_readme():
         assert f"python examples/{script} --fast" in readme
 
 
+@pytest.mark.slow
 def test_single_layer_in_your_model(tmp_path):
     out, written = run_example("single_layer_in_your_model.py", tmp_path)
     assert "PooledGateConvLSTM" in out
