@@ -62,12 +62,13 @@ def load_or_build(args):
         model = GestureRecognizer(args.cell, num_classes=args.num_classes, config=args.config)
         print(f"built GestureRecognizer(cell={args.cell!r}, config={args.config!r}): "
               f"{model.count_params():,} parameters (random weights)")
-    if not hasattr(model, "streaming_model"):
-        raise SystemExit(f"{type(model).__name__} has no streaming_model(); this example needs a task model.")
+    if not isinstance(model, GestureRecognizer):
+        raise SystemExit(f"{args.preset} builds {type(model).__name__}, not GestureRecognizer; for other models "
+                         "use: keras-stlstm export NAME --format tflite --streaming")
     return model
 
 
-def test_clip(model, seed):
+def sample_clip(model, seed):
     """One clip the model takes: a rendered synthetic gesture when the frames are square RGB."""
     frames, height, width, channels = model.inputs[0].shape[1:]
     if height == width and channels == 3 and height >= 16:
@@ -87,13 +88,6 @@ def interpreter(path):
 
         Interpreter = tf.lite.Interpreter
     return Interpreter(model_path=str(path), num_threads=1)
-
-
-def probabilities(output):
-    """The class probabilities of a Keras output (the "label" entry of a multi-output model)."""
-    if isinstance(output, dict):
-        output = output["label"]
-    return np.asarray(output)
 
 
 def stream(path, clip, per_step, keras_step=None):
@@ -141,8 +135,8 @@ def main(argv=None):
     for path in (clip_path, stream_path):
         print(f"wrote {path} ({os.path.getsize(path) / 1024:,.0f} KB)")
 
-    clip = test_clip(model, args.seed)
-    keras_probs = probabilities(model.predict(clip, verbose=0))[0]
+    clip = sample_clip(model, args.seed)
+    keras_probs = np.asarray(model.predict(clip, verbose=0))[0]
     runner = interpreter(clip_path).get_signature_runner("serving_default")
     clip_probs = runner(frames=clip)["output"][0]
     per_step = model.streaming_frames_per_step
@@ -152,15 +146,16 @@ def main(argv=None):
     stream_probs = stream_probs[0]
 
     print(f"clip of {clip.shape[1]} frames = {clip.shape[1] // per_step} streaming steps of {per_step} frame(s)")
-    print(f"whole-clip TFLite vs Keras, probabilities: max |difference| = {np.max(np.abs(clip_probs - keras_probs)):.2g}")
+    clip_error = np.max(np.abs(clip_probs - keras_probs))
+    print(f"whole-clip TFLite vs Keras, probabilities: max |difference| = {clip_error:.2g}")
     print(f"streaming TFLite ({args.quantize or 'float32'}) after the last step vs Keras on the whole clip, "
           f"probabilities: max |difference| = {np.max(np.abs(stream_probs - keras_probs)):.2g}; "
           f"top-1 class {int(stream_probs.argmax())} vs {int(keras_probs.argmax())}")
     print(f"streaming TFLite vs the Keras streaming_model(), every state of every step: "
           f"max |difference| = {state_error:.2g}")
     if np.ptp(keras_probs) < 1e-3:
-        print("note: these random weights give almost uniform probabilities; the state comparison above is the "
-              "informative one (or pass --preset with a trained model)")
+        print("note: these weights (untrained?) give almost uniform probabilities, so the state comparison above is "
+              "the informative one")
     median = float(np.median(timings)) * 1000
     print(f"streaming step latency (1 thread, median of {len(timings)} steps): {median:.2f} ms "
           f"= {median / per_step:.2f} ms per frame")

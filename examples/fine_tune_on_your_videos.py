@@ -26,6 +26,7 @@ synthetic gestures (`keras_stlstm.datasets.synthetic_gestures`) and writes it as
 import argparse
 import math
 import os
+import shutil
 
 import numpy as np
 
@@ -117,22 +118,21 @@ def main(argv=None):
     import keras
 
     from keras_stlstm.datasets.readers.folder import list_video_folder
-    from keras_stlstm.models import GestureRecognizer
 
     train_root, validation_root = args.data, args.validation_data
     if train_root is not None:
         class_names = list_video_folder(train_root)[1]
     else:
         class_names = sorted(folder_name(name) for name in args.classes)
-    model = build_model(args, len(class_names))
-    if not isinstance(model, GestureRecognizer):
-        raise SystemExit(f"{args.preset} is a {type(model).__name__}, not a GestureRecognizer.")
+    model = build_model(args, len(class_names))  # GestureRecognizer.from_preset refuses other model classes
 
     if train_root is None:
         # Rendered at the model's clip size, so the reader does not need to resize.
         frames, size = model.inputs[0].shape[1], model.inputs[0].shape[2]
-        train_root = os.path.join(args.out_dir, "videos", "train")
-        validation_root = os.path.join(args.out_dir, "videos", "validation")
+        videos = os.path.join(args.out_dir, "videos")
+        # A previous run's videos (other classes, other sizes) would mix with the new ones.
+        shutil.rmtree(videos, ignore_errors=True)
+        train_root, validation_root = os.path.join(videos, "train"), os.path.join(videos, "validation")
         written = render_video_folder(train_root, args.classes, args.clips_per_class, "train", frames, size, args.seed)
         written += render_video_folder(validation_root, args.classes, max(1, args.clips_per_class // 2),
                                        "validation", frames, size, args.seed)
