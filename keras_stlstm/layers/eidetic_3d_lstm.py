@@ -15,9 +15,9 @@ import math
 import keras
 from keras import ops
 
-from keras_stlstm.layers.base import SpatialCell, SpatialRNN, check_positive_int, normalize_tuple
-from keras_stlstm.layers.normalization import add_layer_norm_weights, sample_layer_norm
-from keras_stlstm.layers.spatiotemporal_lstm import normalize_stack_filters
+from keras_stlstm.layers._stack import ZigzagStackCell
+from keras_stlstm.layers.base import SpatialRNN, check_positive_int
+from keras_stlstm.layers.normalization import sample_layer_norm
 
 
 def _check_optional_positive_int(value, name):
@@ -70,7 +70,7 @@ recall_rematerialized = keras.remat(recall)
 
 
 @keras.saving.register_keras_serializable(package="keras_stlstm")
-class Eidetic3DLSTMCell(SpatialCell):
+class Eidetic3DLSTMCell(ZigzagStackCell):
     """One step (one input frame) of a whole E3D-LSTM stack.
 
     The input window X of layer 0 is the last D frames (depth axis first, the
@@ -143,6 +143,8 @@ class Eidetic3DLSTMCell(SpatialCell):
         and the new states.
     """
 
+    kernel_rank = 3  # convolutions over (D, H, W) blocks of 2D frames
+
     def __init__(
         self,
         filters=(64, 64, 64, 64),
@@ -157,26 +159,19 @@ class Eidetic3DLSTMCell(SpatialCell):
         bias_initializer="zeros",
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.filters = normalize_stack_filters(filters)
-        self.kernel_size = normalize_tuple(kernel_size, 3, "kernel_size")
+        super().__init__(
+            filters,
+            kernel_size,
+            layer_norm,
+            forget_bias,
+            kernel_initializer,
+            recurrent_initializer,
+            bias_initializer,
+            **kwargs,
+        )
         self.depth = check_positive_int(depth, "depth")
         self.recall_window = _check_optional_positive_int(recall_window, "recall_window")
         self.history_length = _check_optional_positive_int(history_length, "history_length")
-        self.layer_norm = bool(layer_norm)
-        self.forget_bias = float(forget_bias)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
-
-    @property
-    def num_layers(self):
-        return len(self.filters)
-
-    @property
-    def units(self):
-        """F, the channel count shared by every layer."""
-        return self.filters[0]
 
     @property
     def recall_capacity(self):
@@ -193,35 +188,13 @@ class Eidetic3DLSTMCell(SpatialCell):
                 "cell, use the Eidetic3DLSTM layer with a known time axis, or set "
                 "recall_window=<int> (e.g. 5) for a fixed window."
             )
-        f, k = self.units, self.kernel_size
-        self.layer_weights = []
-        for n in range(self.num_layers):
-            cin = input_channels if n == 0 else f
-            w = {
-                "x": self.add_weight(
-                    shape=k + (cin, 7 * f), initializer=self.kernel_initializer, name=f"l{n}_kernel_x"
-                ),
-                "h": self.add_weight(
-                    shape=k + (f, 4 * f), initializer=self.recurrent_initializer, name=f"l{n}_kernel_h"
-                ),
-                "m": self.add_weight(
-                    shape=k + (f, 3 * f), initializer=self.recurrent_initializer, name=f"l{n}_kernel_m"
-                ),
-                "o": self.add_weight(
-                    shape=k + (2 * f, f), initializer=self.kernel_initializer, name=f"l{n}_kernel_o"
-                ),
-                "last": self.add_weight(
-                    shape=(1, 1, 1, 2 * f, f), initializer=self.kernel_initializer, name=f"l{n}_kernel_last"
-                ),
-                "bias": self.add_weight(
-                    shape=(7 * f,), initializer=self.bias_initializer, name=f"l{n}_bias"
-                ),
-                "norm_c": add_layer_norm_weights(self, f, f"l{n}_norm_recall"),
-            }
-            if self.layer_norm:
-                for key, width in (("x", 7), ("h", 4), ("m", 3)):
-                    w[f"norm_{key}"] = add_layer_norm_weights(self, width * f, f"l{n}_norm_{key}")
-            self.layer_weights.append(w)
+        super().build_weights(input_channels)
+
+    def layer_norms(self):
+        f = self.units
+        # LayerNorm(C + RECALL) is part of the equations; the others are optional.
+        optional = [(key, width * f, key) for key, width in (("x", 7), ("h", 4), ("m", 3))]
+        return [("c", f, "recall")] + (optional if self.layer_norm else [])
 
     def block_shape(self):
         """(D, H, W, F), the per-sample shape of every H, C and M."""
@@ -239,13 +212,6 @@ class Eidetic3DLSTMCell(SpatialCell):
 
     def output_shape_per_sample(self):
         return self.block_shape()
-
-    def _conv(self, x, w, key):
-        """3D 'same' convolution, followed by the layer norm when enabled."""
-        z = ops.conv(x, w[key], padding="same")
-        if f"norm_{key}" in w:
-            z = sample_layer_norm(z, *w[f"norm_{key}"])
-        return z
 
     def _layer_step(self, w, x, h, c, m, history, valid):
         zx = self._conv(x, w, "x") + w["bias"]
@@ -308,17 +274,9 @@ class Eidetic3DLSTMCell(SpatialCell):
             at full capacity whatever the number of valid slots; elementwise ops
             not counted) and `positions` (D·H·W).
         """
-        f, taps = self.units, math.prod(self.kernel_size)
         positions = self.depth * math.prod(self.spatial_dims)
-        norms = f + (14 * f if self.layer_norm else 0)
-        weights = biases = conv = 0
-        for n in range(self.num_layers):
-            cin = self.input_channels if n == 0 else f
-            layer_conv = taps * (cin * 7 * f + f * 4 * f + f * 3 * f + 2 * f * f) + 2 * f * f
-            conv += layer_conv
-            weights += layer_conv + norms
-            biases += 7 * f + norms
-        attention = 2 * self.recall_capacity * positions**2 * f * self.num_layers
+        conv, weights, biases = self.stack_counts()
+        attention = 2 * self.recall_capacity * positions**2 * self.units * self.num_layers
         return {
             "weights": weights,
             "biases": biases,
@@ -330,16 +288,9 @@ class Eidetic3DLSTMCell(SpatialCell):
         config = super().get_config()
         config.update(
             {
-                "filters": list(self.filters),
-                "kernel_size": self.kernel_size,
                 "depth": self.depth,
                 "recall_window": self.recall_window,
                 "history_length": self.history_length,
-                "layer_norm": self.layer_norm,
-                "forget_bias": self.forget_bias,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "recurrent_initializer": keras.initializers.serialize(self.recurrent_initializer),
-                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
             }
         )
         return config

@@ -7,55 +7,16 @@ layer at the next step, so every layer shares it (and its channel count F).
 """
 
 import math
-import numbers
 
 import keras
 from keras import ops
 
-from keras_stlstm.layers.base import SpatialCell, SpatialRNN, check_positive_int, normalize_tuple
-from keras_stlstm.layers.normalization import add_layer_norm_weights, sample_layer_norm
-
-
-def normalize_stack_filters(filters):
-    """Validates the per-layer `filters` of a zigzag-memory stack.
-
-    Args:
-        filters: an int (one layer) or a non-empty sequence of equal positive ints.
-
-    Returns:
-        A tuple of ints, one per layer.
-
-    Raises:
-        ValueError: naming `filters` when an entry is not a positive int, the
-            sequence is empty, or the entries differ (the shared memory M needs
-            the same channel count in every layer).
-    """
-    if isinstance(filters, numbers.Integral) and not isinstance(filters, bool):
-        filters = (filters,)
-    if isinstance(filters, (str, bytes)) or not hasattr(filters, "__iter__"):
-        raise ValueError(
-            "Argument `filters` must be an int or a list of ints (one per layer). "
-            f"Received: filters={filters!r}"
-        )
-    filters = tuple(
-        int(f) if isinstance(f, numbers.Integral) and not isinstance(f, bool) else f
-        for f in filters
-    )
-    if not filters:
-        raise ValueError("Argument `filters` must name at least one layer. Received: filters=()")
-    for f in filters:
-        check_positive_int(f, "filters")
-    if len(set(filters)) != 1:
-        raise ValueError(
-            "Every entry of `filters` must be equal: the layers of the stack share "
-            "the zigzag memory M, which has one channel count. "
-            f"Received: filters={list(filters)}"
-        )
-    return filters
+from keras_stlstm.layers._stack import ZigzagStackCell, normalize_stack_filters  # noqa: F401 (re-exported)
+from keras_stlstm.layers.base import SpatialRNN
 
 
 @keras.saving.register_keras_serializable(package="keras_stlstm")
-class SpatioTemporalLSTMCell(SpatialCell):
+class SpatioTemporalLSTMCell(ZigzagStackCell):
     """One time step of a whole ST-LSTM stack with zigzag memory.
 
     Per layer (X = the stack input for layer 0, else the new H of the layer below):
@@ -109,53 +70,21 @@ class SpatioTemporalLSTMCell(SpatialCell):
         bias_initializer="zeros",
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.filters = normalize_stack_filters(filters)
-        self.kernel_size = normalize_tuple(kernel_size, 2, "kernel_size")
-        self.layer_norm = bool(layer_norm)
-        self.forget_bias = float(forget_bias)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
+        super().__init__(
+            filters,
+            kernel_size,
+            layer_norm,
+            forget_bias,
+            kernel_initializer,
+            recurrent_initializer,
+            bias_initializer,
+            **kwargs,
+        )
 
-    @property
-    def num_layers(self):
-        return len(self.filters)
-
-    @property
-    def units(self):
-        """F, the channel count shared by every layer."""
-        return self.filters[0]
-
-    def build_weights(self, input_channels):
-        f, k = self.units, self.kernel_size
-        self.layer_weights = []
-        for n in range(self.num_layers):
-            cin = input_channels if n == 0 else f
-            w = {
-                "x": self.add_weight(
-                    shape=k + (cin, 7 * f), initializer=self.kernel_initializer, name=f"l{n}_kernel_x"
-                ),
-                "h": self.add_weight(
-                    shape=k + (f, 4 * f), initializer=self.recurrent_initializer, name=f"l{n}_kernel_h"
-                ),
-                "m": self.add_weight(
-                    shape=k + (f, 3 * f), initializer=self.recurrent_initializer, name=f"l{n}_kernel_m"
-                ),
-                "o": self.add_weight(
-                    shape=k + (2 * f, f), initializer=self.kernel_initializer, name=f"l{n}_kernel_o"
-                ),
-                "last": self.add_weight(
-                    shape=(1, 1, 2 * f, f), initializer=self.kernel_initializer, name=f"l{n}_kernel_last"
-                ),
-                "bias": self.add_weight(
-                    shape=(7 * f,), initializer=self.bias_initializer, name=f"l{n}_bias"
-                ),
-            }
-            if self.layer_norm:
-                for key, width in (("x", 7), ("h", 4), ("m", 3), ("o", 1)):
-                    w[f"norm_{key}"] = add_layer_norm_weights(self, width * f, f"l{n}_norm_{key}")
-            self.layer_weights.append(w)
+    def layer_norms(self):
+        if not self.layer_norm:
+            return []
+        return [(key, width * self.units, key) for key, width in (("x", 7), ("h", 4), ("m", 3), ("o", 1))]
 
     def state_shapes(self):
         shape = self.spatial_dims + (self.units,)
@@ -163,13 +92,6 @@ class SpatioTemporalLSTMCell(SpatialCell):
 
     def output_shape_per_sample(self):
         return self.spatial_dims + (self.units,)
-
-    def _conv(self, x, w, key):
-        """'same' convolution, followed by the layer norm when enabled."""
-        z = ops.conv(x, w[key], padding="same")
-        if self.layer_norm and f"norm_{key}" in w:
-            z = sample_layer_norm(z, *w[f"norm_{key}"])
-        return z
 
     def _layer_step(self, w, x, h, c, m):
         zx = self._conv(x, w, "x") + w["bias"]
@@ -210,30 +132,8 @@ class SpatioTemporalLSTMCell(SpatialCell):
             `biases` (gate biases and layer-norm shifts) and `mult_adds` (every
             kernel weight once per position; elementwise ops not counted).
         """
-        f, taps = self.units, math.prod(self.kernel_size)
-        weights = biases = conv = 0
-        for n in range(self.num_layers):
-            cin = self.input_channels if n == 0 else f
-            layer_conv = taps * (cin * 7 * f + f * 4 * f + f * 3 * f + 2 * f * f) + 2 * f * f
-            conv += layer_conv
-            weights += layer_conv + (15 * f if self.layer_norm else 0)
-            biases += 7 * f + (15 * f if self.layer_norm else 0)
+        conv, weights, biases = self.stack_counts()
         return {"weights": weights, "biases": biases, "mult_adds": conv * math.prod(self.spatial_dims)}
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "filters": list(self.filters),
-                "kernel_size": self.kernel_size,
-                "layer_norm": self.layer_norm,
-                "forget_bias": self.forget_bias,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "recurrent_initializer": keras.initializers.serialize(self.recurrent_initializer),
-                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-            }
-        )
-        return config
 
 
 @keras.saving.register_keras_serializable(package="keras_stlstm")
