@@ -1,5 +1,6 @@
 """The `keras-stlstm` command line (also `python -m keras_stlstm`).
 
+    keras-stlstm demo [--out demo_output] [--skip-export]
     keras-stlstm list
     keras-stlstm info NAME
     keras-stlstm predict NAME --input clip.npy|video --horizon 10 --out rollout.gif|png
@@ -331,6 +332,10 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sub.add_parser("list", help="list the registered presets").set_defaults(func=cmd_list)
+
+    from keras_stlstm import demo
+
+    demo.add_parser(sub)
 
     p = sub.add_parser("info", help="model card, files and metrics of a preset")
     p.add_argument("name", help="preset name, hf://org/name or folder")
