@@ -7,6 +7,8 @@ from pathlib import Path
 from keras_stlstm.export.errors import ExportError
 from keras_stlstm.export.signatures import output_names
 
+INPUT_NAME = "frames"
+
 
 def _require_onnx():
     try:
@@ -24,7 +26,11 @@ def export_onnx(model, path, opset=None):
 
     The recurrent layers become an ONNX Loop, so batch and time stay dynamic.
     The input is named "frames" and the output "output" (several outputs keep
-    the model's output names).
+    the model's output names). A model with dict outputs gets one output per
+    key, named by the key, except that ONNX names every value of a graph once:
+    a key equal to the input's name becomes "<key>_output" (e.g.
+    `EarlyActivityRecognizer`'s outputs are "label" and "frames_output");
+    `verify_export` maps it back.
 
     Args:
         model: a Keras model (TensorFlow backend).
@@ -55,17 +61,37 @@ def export_onnx(model, path, opset=None):
     except OSError as e:
         raise ExportError(f"Cannot write to {path.parent}: {e.strerror or e}") from e
     try:
-        spec = tf.TensorSpec((None,) + tuple(model.inputs[0].shape[1:]), tf.float32, name="frames")
+        spec = tf.TensorSpec((None,) + tuple(model.inputs[0].shape[1:]), tf.float32, name=INPUT_NAME)
         tmp = tmp_dir / path.name
         kwargs = {} if opset is None else {"opset_version": opset}
-        model.export(str(tmp), format="onnx", input_signature=[spec], verbose=False, **kwargs)
+        exported, names = _with_onnx_output_names(model)
+        exported.export(str(tmp), format="onnx", input_signature=[spec], verbose=False, **kwargs)
         proto = onnx.load(str(tmp))
-        _rename_outputs(proto, output_names(model))
+        if {out.name for out in proto.graph.output} != set(names):
+            _rename_outputs(proto, names)
         onnx.save(proto, str(tmp))
         tmp.replace(path)
         return path
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
+def _onnx_output_name(name, input_names=(INPUT_NAME,)):
+    """The ONNX name of the output `name`: "<name>_output" when an input has that name."""
+    return f"{name}_output" if name in input_names else name
+
+
+def _with_onnx_output_names(model):
+    """(model to export, its ONNX output names). A model with dict outputs is
+    wrapped (same layers and weights) so that no key equals the input's name."""
+    import keras
+
+    names = output_names(model)
+    if not isinstance(getattr(model, "output", None), dict):
+        return model, names
+    outputs = {_onnx_output_name(key): tensor for key, tensor in model.output.items()}
+    wrapper = keras.Model(model.inputs, outputs, name=f"{model.name}_onnx")
+    return wrapper, list(outputs)
 
 
 def _rename_outputs(proto, names):

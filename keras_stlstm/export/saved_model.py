@@ -23,6 +23,14 @@ def export_saved_model(model, path, streaming=False, num_frames=None, unroll=Fal
       recurrent states `state_0`, ... (zeros at the start of a clip) ->
       `output` and `new_state_0`, ... to feed back at the next step.
 
+    A model whose outputs are a dict (named outputs, e.g.
+    `EarlyActivityRecognizer`'s {"label", "frames"}) gets one signature output
+    per key, named by the key, instead of `output`: its whole-clip signature
+    returns `label` and `frames` (input and output names are separate, so an
+    output may share the input's name). Its streaming signature has the
+    streaming model's outputs (for `EarlyActivityRecognizer`: `output`, the
+    class probabilities, and the states).
+
     A description of the signature (names, shapes, meaning) is written to
     `assets.extra/signature.json` inside the folder.
 
@@ -97,10 +105,12 @@ def describe(fn, streaming, model):
         usage = (
             f"One streaming step: `frames` holds the next {per_step} frame(s); start a clip "
             "with every state_i zero and feed new_state_i back as state_i at the next step. "
-            "`output` is the model's output given every frame so far."
+            "`output` (and any other output not named new_state_i) is the model's output given "
+            "every frame so far."
         )
     else:
-        usage = "Whole clip: `frames` (batch, time, H, W, C) float32 -> the model's `output`."
+        names = ", ".join(f"`{name}`" for name in outputs)
+        usage = f"Whole clip: `frames` (batch, time, H, W, C) float32 -> the model's {names}."
     return {"model": type(model).__name__, "form": "streaming" if streaming else "clip",
             "usage": usage, "inputs": inputs, "outputs": outputs}
 

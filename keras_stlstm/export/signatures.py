@@ -4,7 +4,8 @@ Two forms:
 
 - whole clip: `frames` (batch, time, H, W, C) -> {"output": ...}, optionally with
   every recurrent layer unrolled over a static number of frames (what TFLite
-  needs to convert with builtin ops only);
+  needs to convert with builtin ops only); a model whose outputs are a dict
+  returns one output per key instead (e.g. {"label": ..., "frames": ...});
 - streaming: the model's `streaming_model()`: `frames` (batch, frames_per_step, H,
   W, C) and the states "state_0", ... -> {"output", "new_state_0", ...}; no loop.
 """
@@ -14,12 +15,30 @@ import contextlib
 import keras
 
 
-def _named(tensors, names):
-    return {name: tensor for name, tensor in zip(names, tensors)}
+def named_outputs(outputs, names):
+    """{name: tensor} of a model call's result.
+
+    A dict result keeps its own keys (a model with named outputs, e.g.
+    {"label", "frames"}); a tensor or list is named by `names` in order.
+    """
+    if isinstance(outputs, dict):
+        return dict(outputs)
+    if not isinstance(outputs, (list, tuple)):
+        outputs = [outputs]
+    return {name: tensor for name, tensor in zip(names, outputs)}
 
 
 def output_names(model):
-    """Names of the model's outputs: "output" for a single output, else Keras' names."""
+    """Names of the exported outputs, in the model's output order.
+
+    - a model whose outputs are a dict: the dict's keys (e.g. ["label", "frames"]
+      for `EarlyActivityRecognizer`), not the names of the layers producing them;
+    - a single output: ["output"];
+    - a list of outputs: Keras' output names.
+    """
+    structure = getattr(model, "output", None)
+    if isinstance(structure, dict):
+        return list(structure)
     names = list(getattr(model, "output_names", None) or [])
     if len(model.outputs) == 1 and (not names or names[0] != "output"):
         return ["output"]
@@ -73,7 +92,10 @@ def unrolled(model):
 
 
 def clip_function(model, num_frames=None, unroll=False):
-    """(tracked model, traced tf.function frames -> {"output": ...}) for whole clips.
+    """(tracked model, traced tf.function frames -> {name: output}) for whole clips.
+
+    The output names are `output_names(model)`: "output" for a single output,
+    the dict's keys for a model with dict outputs.
 
     With `unroll`, the time length must be known (model input or `num_frames`)
     and the recurrent loops are unrolled at trace time; the batch stays dynamic.
@@ -91,8 +113,7 @@ def clip_function(model, num_frames=None, unroll=False):
 
     @tf.function(input_signature=[spec])
     def serve(frames):
-        outputs = model(frames, training=False)
-        return _named(outputs if isinstance(outputs, (list, tuple)) else [outputs], names)
+        return named_outputs(model(frames, training=False), names)
 
     with unrolled(model) if unroll else contextlib.nullcontext():
         serve.get_concrete_function()  # trace now, while the loops are unrolled
@@ -113,15 +134,14 @@ def streaming_function(model):
         )
     step = model.streaming_model()
     names_in = [t.name.split(":")[0] for t in step.inputs]
-    names_out = list(step.output_names)
+    names_out = output_names(step)
     specs = [
         tf.TensorSpec((None,) + tuple(t.shape[1:]), t.dtype or tf.float32, name=n)
         for t, n in zip(step.inputs, names_in)
     ]
 
     def serve(*args):
-        outputs = step(list(args), training=False)
-        return _named(outputs, names_out)
+        return named_outputs(step(list(args), training=False), names_out)
 
     fn = tf.function(serve, input_signature=specs)
     fn.get_concrete_function()

@@ -41,7 +41,8 @@ def export_tflite(
 
     Returns:
         The file's Path. The signature "serving_default" has the inputs and
-        outputs described in `export_saved_model`.
+        outputs described in `export_saved_model`: a model with dict outputs
+        gets one signature output per key (e.g. "label" and "frames").
 
     Raises:
         ExportError: unknown quantisation, missing representative data, unknown

@@ -21,7 +21,7 @@ def detect_format(path):
     )
 
 
-def verify_export(model, path, num_frames=None, batch_size=2, seed=0, verbose=True):
+def verify_export(model, path, num_frames=None, batch_size=2, seed=0, verbose=True, per_output=False):
     """Max absolute difference between an exported file and the Keras model.
 
     Random uniform [0, 1) clips go through both. A streaming export (inputs
@@ -33,6 +33,13 @@ def verify_export(model, path, num_frames=None, batch_size=2, seed=0, verbose=Tr
     context, as its whole-clip inference does, and its T - 1 step outputs are
     compared with the T - 1 predicted frames.
 
+    Every output is compared: a model with dict outputs (e.g.
+    `EarlyActivityRecognizer`'s {"label", "frames"}) against the exported
+    outputs of the same names. In a streaming file, `output` stands for the
+    model's first output (e.g. "label") and any other step output (not a new
+    state) for the model output of the same name; step outputs without one are
+    not compared (the printed line says which).
+
     Args:
         model: the Keras model that was exported.
         path: a SavedModel folder, .tflite or .onnx file.
@@ -40,10 +47,12 @@ def verify_export(model, path, num_frames=None, batch_size=2, seed=0, verbose=Tr
             (default 4 steps).
         batch_size: clips per check (1 for streaming files with a fixed batch).
         seed: random seed.
-        verbose: print the result.
+        verbose: print the result (one error per output when there are several).
+        per_output: return {output name: max error} instead of the overall max.
 
     Returns:
-        The max absolute error (float).
+        The max absolute error over every compared output (float), or the dict
+        of errors per output with `per_output=True`.
 
     Example:
 
@@ -61,28 +70,75 @@ def verify_export(model, path, num_frames=None, batch_size=2, seed=0, verbose=Tr
     rng = np.random.default_rng(seed)
     frame_shape = tuple(model.inputs[0].shape[2:])
     clip = rng.random((batch_size, time) + frame_shape, dtype=np.float32)
-    reference = np.asarray(_keras_output(model, clip))
+    references = keras_outputs(model, clip)
     if streaming:
-        got = _stream(runner, clip, per_step, getattr(model, "context_frames", None))
+        got, skipped = _streamed_outputs(runner, clip, per_step, model, references)
+        # A step model may leave some of the model's outputs out (e.g. predicted frames).
+        references = {name: value for name, value in references.items() if name in got}
     else:
-        got = runner.run({"frames": clip})["output"]
-    got = _match_reference(got, reference) if streaming else np.asarray(got)
-    error = float(np.max(np.abs(got - reference)))
+        got, skipped = runner.run({"frames": clip}), []
+    errors = _errors(got, references, fmt)
     if verbose:
-        form = "streaming, step by step" if streaming else "whole clip"
-        print(f"{path} ({fmt}, {form}): max |exported - Keras| = {error:.3g} on {batch_size} random clip(s) of {time} frames")
-    return error
+        _report(path, fmt, streaming, errors, skipped, batch_size, time)
+    return errors if per_output else max(errors.values())
 
 
-def _keras_output(model, clip):
-    out = model(clip, training=False)
-    return out[0] if isinstance(out, (list, tuple)) else out
+def keras_outputs(model, clip):
+    """{exported output name: NumPy array} of the Keras model on `clip`
+    (the names of `keras_stlstm.export.signatures.output_names`)."""
+    from keras_stlstm.export.signatures import named_outputs, output_names
+
+    outputs = named_outputs(model(clip, training=False), output_names(model))
+    return {name: np.asarray(value) for name, value in outputs.items()}
+
+
+def _streamed_outputs(runner, clip, per_step, model, references):
+    """{reference name: streamed output matched to its shape}, and the step outputs not compared."""
+    steps = _stream_all(runner, clip, per_step, getattr(model, "context_frames", None))
+    first = "output" if "output" in references else next(iter(references))
+    got, skipped = {}, []
+    for name, outputs in steps.items():
+        target = first if name == "output" else name
+        if target in references:
+            got[target] = _match_reference(outputs, references[target])
+        else:
+            skipped.append(name)
+    return got, skipped
+
+
+def _errors(got, references, fmt):
+    missing = [name for name in references if name not in got]
+    if missing:
+        raise ExportError(
+            f"The {fmt} export has no output named {missing} (it has {sorted(got)}); "
+            "was it exported from this model?"
+        )
+    return {name: float(np.max(np.abs(np.asarray(got[name]) - reference)))
+            for name, reference in references.items()}
+
+
+def _report(path, fmt, streaming, errors, skipped, batch_size, time):
+    form = "streaming, step by step" if streaming else "whole clip"
+    if len(errors) == 1:
+        detail = f"{next(iter(errors.values())):.3g}"
+    else:
+        detail = ", ".join(f"{name} {error:.3g}" for name, error in errors.items())
+        detail = f"{max(errors.values()):.3g} ({detail})"
+    note = f"; step outputs not compared: {', '.join(skipped)}" if skipped else ""
+    print(f"{path} ({fmt}, {form}): max |exported - Keras| = {detail} on {batch_size} "
+          f"random clip(s) of {time} frames{note}")
 
 
 def _stream(runner, clip, per_step, context_frames=None):
-    """Step outputs of a streaming export fed `clip` from zero states.
+    """The "output" of each step of a streaming export fed `clip` from zero states."""
+    return _stream_all(runner, clip, per_step, context_frames)["output"]
 
-    With `context_frames`, later steps get the previous step's output instead
+
+def _stream_all(runner, clip, per_step, context_frames=None):
+    """{step output name: [output of each step]} of a streaming export fed `clip`
+    from zero states (the new states left out).
+
+    With `context_frames`, later steps get the previous step's "output" instead
     of the clip's frame (autoregressive rollout).
     """
     if clip.shape[1] % per_step:
@@ -90,13 +146,15 @@ def _stream(runner, clip, per_step, context_frames=None):
     states = {n: np.zeros((clip.shape[0],) + tuple(runner.shapes[n][1:]), np.float32)
               for n in runner.input_names if n != "frames"}
     has_time_axis = len(runner.shapes["frames"]) == clip.ndim
-    outputs = []
+    outputs = {}
     for start in range(0, clip.shape[1], per_step):
         frames = clip[:, start:start + per_step] if has_time_axis else clip[:, start]
         if context_frames is not None and start >= context_frames:
-            frames = outputs[-1].reshape(frames.shape)
+            frames = outputs["output"][-1].reshape(frames.shape)
         result = runner.run({"frames": frames, **states})
-        outputs.append(np.asarray(result["output"]))
+        for name, value in result.items():
+            if not name.startswith("new_state_"):
+                outputs.setdefault(name, []).append(np.asarray(value))
         states = {n: np.asarray(result["new_" + n]) for n in states}
     return outputs
 
@@ -162,4 +220,10 @@ class _OnnxRunner:
 
     def run(self, inputs):
         names = [o.name for o in self.session.get_outputs()]
-        return dict(zip(names, self.session.run(names, inputs)))
+        return dict(zip(map(self._model_name, names), self.session.run(names, inputs)))
+
+    def _model_name(self, name):
+        """The model's name of an ONNX output: export_onnx renames an output that
+        shares an input's name to "<name>_output"."""
+        stem = name[: -len("_output")]
+        return stem if name.endswith("_output") and stem in self.input_names else name
