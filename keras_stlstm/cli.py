@@ -7,6 +7,7 @@
     keras-stlstm classify NAME --input video|frame_folder [--top-k 5] | --camera 0
     keras-stlstm train RECIPE.toml
     keras-stlstm evaluate NAME --data SOURCE
+    keras-stlstm zoo-evaluate [--presets NAME ...] [--digits PATH|keras|sample] [--write-cards]
     keras-stlstm export NAME --format saved_model|tflite|onnx [--streaming] [--quantize Q] --out PATH
     keras-stlstm upload FOLDER hf://org/name
 
@@ -223,11 +224,9 @@ def cmd_evaluate(args):
 
 def _evaluate_predictor(model, args):
     """Moving MNIST test sequences (held-out digits) -> per-frame MSE/MAE/SSIM/PSNR."""
-    from tqdm import tqdm
-
     from keras_stlstm.datasets import moving_mnist_test_set
     from keras_stlstm.datasets.mnist import load_digits, load_sample_digits, split_digits
-    from keras_stlstm.metrics.frame_metrics import per_frame_curves
+    from keras_stlstm.zoo import evaluate_video_predictor
 
     _, height, width, channels = _clip_geometry(model)
     if channels != 1 or height != width:
@@ -239,11 +238,7 @@ def _evaluate_predictor(model, args):
     context, future = model.context_frames, model.future_frames
     clips = moving_mnist_test_set(digits, num_sequences=args.num_sequences,
                                   num_frames=context + future, image_size=height)
-    predictions = []
-    for start in tqdm(range(0, len(clips), args.batch_size), desc="evaluating", unit="batch"):
-        out = model.predict_on_batch(clips[start:start + args.batch_size])
-        predictions.append(np.asarray(out)[:, context - 1:])
-    curves = per_frame_curves(clips[:, context:], np.concatenate(predictions))
+    curves = evaluate_video_predictor(model, clips, batch_size=args.batch_size)
     print(f"Moving MNIST {context} -> {future}, {len(clips)} sequences ({args.data} digits):")
     for name in ("mse", "mae", "ssim", "psnr"):
         per_frame = " ".join(f"{v:.3f}" for v in curves[name])
@@ -370,6 +365,10 @@ def build_parser():
     p.add_argument("--num-sequences", type=int, default=200)
     p.add_argument("--batch-size", type=int, default=8)
     p.set_defaults(func=cmd_evaluate)
+
+    from keras_stlstm.zoo import command as zoo_command
+
+    zoo_command.add_parser(sub)
 
     p = sub.add_parser("export", help="export to SavedModel, TFLite or ONNX and verify it")
     p.add_argument("name")

@@ -11,6 +11,7 @@ from keras_stlstm.presets.registry import (
     add_preset,
     get_preset_info,
     list_presets,
+    refresh_preset_files,
     register_preset,
     remove_preset,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "get_preset_info",
     "list_presets",
     "rebuild_with",
+    "refresh_preset_files",
     "register_preset",
     "remove_preset",
     "resolve_preset",

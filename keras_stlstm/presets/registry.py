@@ -218,3 +218,30 @@ def register_preset(
     write_text_atomic(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
     add_preset(info, overwrite=True)
     return info
+
+
+def refresh_preset_files(name, folder, metrics=None, registry_path=None):
+    """Re-hashes the files of preset `name` after its folder changed (e.g. a new model card).
+
+    Updates the entry in registry.json when it is there and the session's entry
+    always, so the SHA-256 checks made before loading keep passing.
+
+    Args:
+        name: a registered preset.
+        folder: its folder (weights/NAME).
+        metrics: optional {metric: value} merged into the entry's metrics.
+        registry_path: the JSON file (default: the package's registry.json).
+
+    Returns:
+        The updated `PresetInfo`.
+    """
+    folder = check_preset_folder(folder)
+    files = {rel: sha256_file(folder / rel) for rel in preset_file_names(folder)}
+    info = get_preset_info(name)
+    info = dataclasses.replace(info, files=files, metrics={**info.metrics, **(metrics or {})})
+    path = Path(registry_path or REGISTRY_PATH)
+    data = read_json(path) if path.exists() else {"presets": {}}
+    if name in data["presets"]:
+        data["presets"][name] = info.to_json()
+        write_text_atomic(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
+    return add_preset(info, overwrite=True)
