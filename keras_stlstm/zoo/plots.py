@@ -54,6 +54,7 @@ def mse_curve_image(curves, title="Per-frame MSE", size=(640, 400)):
     cv2.putText(image, "future frame", (left + (width - left - right) // 2 - 40, height - 10), _FONT, 0.45,
                 (0, 0, 0), 1, cv2.LINE_AA)
     cv2.putText(image, title, (left, 25), _FONT, 0.55, (0, 0, 0), 1, cv2.LINE_AA)
+    cv2.putText(image, "MSE", (width - right - 30, top - 6), _FONT, 0.45, (0, 0, 0), 1, cv2.LINE_AA)  # y-axis label
     for k, (label, v) in enumerate(values.items()):
         color = COLORS[k % len(COLORS)]
         points = np.array([to_px(i, value) for i, value in enumerate(v)], np.int32)
