@@ -1,4 +1,8 @@
-"""Named configurations of the task models: look-up plus explicit overrides."""
+"""Shared pieces of the task models: named configurations, config values, clip-shape checks, the clip-model base."""
+
+import keras
+
+from keras_stlstm.models.streaming import zero_states
 
 
 def resolve_named_config(table, config, kind, overrides):
@@ -49,3 +53,49 @@ def check_clip_shape(model_name, shape, expected, hint):
             f"{model_name} expects clips of shape (batch, frames, height, width, channels) "
             f"= (batch, {', '.join(map(str, expected))}); received shape {shape}. {hint}"
         )
+
+
+class ClipModel:
+    """Plumbing shared by the functional clip models (GestureRecognizer, EarlyActivityRecognizer).
+
+    Mixed in before `keras.Model`. A subclass stores `spec` (with "frames" and
+    "image_size"), `num_classes` and `input_channels`, builds its graph on
+    `clip_input(spec, input_channels)`, and defines `clip_shape_hint()` (how to
+    fix a wrongly shaped clip) and `streaming_model()`.
+    """
+
+    @staticmethod
+    def clip_input(spec, input_channels):
+        """The model's "frames" input: (frames, H, W, C) per sample."""
+        return keras.Input((spec["frames"],) + spec["image_size"] + (input_channels,), name="frames")
+
+    @property
+    def clip_shape(self):
+        """Per-sample input shape (frames, H, W, C)."""
+        return (self.spec["frames"],) + self.spec["image_size"] + (self.input_channels,)
+
+    def clip_shape_hint(self):
+        raise NotImplementedError
+
+    def call(self, inputs, training=None, mask=None):
+        check_clip_shape(type(self).__name__, inputs.shape, self.clip_shape, self.clip_shape_hint())
+        return super().call(inputs, training=training, mask=mask)
+
+    def streaming_initial_state(self, batch_size=1):
+        """Zero NumPy float32 states for `streaming_model()`'s state inputs."""
+        return zero_states(self.streaming_model(), batch_size)
+
+    def clip_config(self, spec):
+        """The constructor arguments every clip model shares, plus the resolved `spec`."""
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "num_classes": self.num_classes,
+            "input_channels": self.input_channels,
+            "config": None,
+            **{key: jsonable(value) for key, value in spec.items()},
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)

@@ -6,9 +6,9 @@ from keras import ops
 from keras_stlstm.layers.base import check_positive_int, normalize_tuple
 from keras_stlstm.layers.eidetic_3d_lstm import Eidetic3DLSTM
 from keras_stlstm.models.building_blocks import CausalConv3D, MaxPooling3D2, TimeFolded
-from keras_stlstm.models.common import check_clip_shape, jsonable
+from keras_stlstm.models.common import ClipModel
 from keras_stlstm.models.early_activity.configs import resolve_config
-from keras_stlstm.models.streaming import StreamingGraph, conv_step, recurrent_step, zero_states
+from keras_stlstm.models.streaming import StreamingGraph, conv_step, recurrent_step
 from keras_stlstm.models.video_prediction.patching import unpatch_frames
 from keras_stlstm.presets.loading import PresetMixin
 
@@ -121,7 +121,7 @@ class _EarlyActivityNetwork:
 
 
 @keras.saving.register_keras_serializable(package="keras_stlstm")
-class EarlyActivityRecognizer(PresetMixin, keras.Model):
+class EarlyActivityRecognizer(PresetMixin, ClipModel, keras.Model):
     """E3D-LSTM early activity recognition with auxiliary next-frame prediction.
 
     The E3D paper's network (section 4.4): two Conv3D encoder layers (kernel
@@ -222,9 +222,7 @@ class EarlyActivityRecognizer(PresetMixin, keras.Model):
         spec["recall_window"] = recall_window
         spec = _validate(spec, num_classes, input_channels)
         network = _EarlyActivityNetwork(num_classes, spec, input_channels)
-        clip = keras.Input(
-            (spec["frames"],) + spec["image_size"] + (input_channels,), name="frames"
-        )
+        clip = self.clip_input(spec, input_channels)
         super().__init__(inputs=clip, outputs=network.whole_clip(clip), name=name, **kwargs)
         self._network = network
         self.num_classes = num_classes
@@ -241,22 +239,13 @@ class EarlyActivityRecognizer(PresetMixin, keras.Model):
             name="auxiliary_loss_weight",
         )
 
-    @property
-    def clip_shape(self):
-        """Per-sample input shape (frames, H, W, C)."""
-        return (self.spec["frames"],) + self.spec["image_size"] + (self.input_channels,)
-
-    def call(self, inputs, training=None, mask=None):
+    def clip_shape_hint(self):
         frames, height, width, _ = self.clip_shape
-        check_clip_shape(
-            "EarlyActivityRecognizer",
-            inputs.shape,
-            self.clip_shape,
+        return (
             "Take the front of the clip with early_fraction_clip(clip, fraction, "
             f"frames={frames}) at {height}×{width}, or build a model with matching "
-            "`frames`, `image_size` and `input_channels`.",
+            "`frames`, `image_size` and `input_channels`."
         )
-        return super().call(inputs, training=training, mask=mask)
 
     # --- streaming ---------------------------------------------------------------
 
@@ -283,27 +272,11 @@ class EarlyActivityRecognizer(PresetMixin, keras.Model):
         outputs = [label, next_frame] if include_frames else [label]
         return graph.model(frame, outputs, name=f"{self.name}_streaming")
 
-    def streaming_initial_state(self, batch_size=1):
-        """Zero NumPy float32 states for `streaming_model()`'s state inputs."""
-        return zero_states(self.streaming_model(), batch_size)
-
     # --- serialisation -----------------------------------------------------------
 
     def get_config(self):
         spec = {k: v for k, v in self.spec.items() if k != "patch"}
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "num_classes": self.num_classes,
-            "input_channels": self.input_channels,
-            "auxiliary_loss_weight": self.initial_auxiliary_loss_weight,
-            "config": None,
-            **{key: jsonable(value) for key, value in spec.items()},
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
+        return {"auxiliary_loss_weight": self.initial_auxiliary_loss_weight, **self.clip_config(spec)}
 
 
 def _validate(spec, num_classes, input_channels):

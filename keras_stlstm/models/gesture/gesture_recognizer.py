@@ -5,11 +5,11 @@ import keras
 from keras_stlstm import layers as stlstm_layers
 from keras_stlstm.layers.base import check_positive_int, normalize_tuple
 from keras_stlstm.models.building_blocks import TimeFolded
-from keras_stlstm.models.common import check_clip_shape, jsonable
+from keras_stlstm.models.common import ClipModel
 from keras_stlstm.models.gesture.configs import resolve_config
 from keras_stlstm.models.gesture.mobilenet_top import mobilenet_top
 from keras_stlstm.models.gesture.res3d import SPATIAL_STRIDE, TEMPORAL_STRIDE, Res3D
-from keras_stlstm.models.streaming import StreamingGraph, inference, recurrent_step, zero_states
+from keras_stlstm.models.streaming import StreamingGraph, inference, recurrent_step
 from keras_stlstm.presets.loading import PresetMixin
 
 
@@ -83,7 +83,7 @@ class _GestureNetwork:
 
 
 @keras.saving.register_keras_serializable(package="keras_stlstm")
-class GestureRecognizer(PresetMixin, keras.Model):
+class GestureRecognizer(PresetMixin, ClipModel, keras.Model):
     """Res3D + two convolutional LSTM layers + MobileNet top, the gesture paper's network.
 
     (batch, frames, H, W, C) clips -> class probabilities. Res3D blocks 1-4 turn
@@ -165,9 +165,7 @@ class GestureRecognizer(PresetMixin, keras.Model):
         )
         spec = _validate(spec, num_classes, input_channels)
         network = _GestureNetwork(cell, num_classes, spec)
-        clip = keras.Input(
-            (spec["frames"],) + spec["image_size"] + (input_channels,), name="frames"
-        )
+        clip = self.clip_input(spec, input_channels)
         super().__init__(inputs=clip, outputs=network.whole_clip(clip), name=name, **kwargs)
         self._network = network
         self.cell_name = cell
@@ -177,22 +175,13 @@ class GestureRecognizer(PresetMixin, keras.Model):
 
     # --- shapes and checks -------------------------------------------------------
 
-    @property
-    def clip_shape(self):
-        """Per-sample input shape (frames, H, W, C)."""
-        return (self.spec["frames"],) + self.spec["image_size"] + (self.input_channels,)
-
-    def call(self, inputs, training=None, mask=None):
+    def clip_shape_hint(self):
         frames, height, width, channels = self.clip_shape
-        check_clip_shape(
-            "GestureRecognizer",
-            inputs.shape,
-            self.clip_shape,
+        return (
             f"Resample the clip to {frames} frames of {height}×{width} with {channels} "
             "channel(s), or build a model with matching `frames`, `image_size` and "
-            "`input_channels`.",
+            "`input_channels`."
         )
-        return super().call(inputs, training=training, mask=mask)
 
     @property
     def recurrent_layers(self):
@@ -237,26 +226,10 @@ class GestureRecognizer(PresetMixin, keras.Model):
         output = self._network.step(frames, graph)
         return graph.model(frames, [output], name=f"{self.name}_streaming")
 
-    def streaming_initial_state(self, batch_size=1):
-        """Zero NumPy float32 states for `streaming_model()`'s state inputs."""
-        return zero_states(self.streaming_model(), batch_size)
-
     # --- serialisation -----------------------------------------------------------
 
     def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "cell": self.cell_name,
-            "num_classes": self.num_classes,
-            "input_channels": self.input_channels,
-            "config": None,
-            **{key: jsonable(value) for key, value in self.spec.items()},
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
+        return {"cell": self.cell_name, **self.clip_config(self.spec)}
 
 
 def _validate(spec, num_classes, input_channels):
