@@ -6,28 +6,55 @@ A card is rendered from a small per-preset JSON of facts,
     {"title": "...", "summary": "...", "recipe": "recipes/NAME.toml",
      "run": "runs/NAME/metrics.json" or {"hardware": "...", "backend": "...", "steps": 3200,
                                          "wall_time": "40 min"},
-     "hardware": "2-core CPU", "steps": 3200,
+     "hardware": "2-core CPU", "steps": 3200, "steps_per_epoch": 100,
      "intended_use": "...", "limitations": ["...", "..."]}
 
-plus the measured results of `keras-stlstm zoo-evaluate`. The same text goes to
-``weights/NAME/README.md`` (the preset's Hub card) and ``zoo_cards/NAME.md``, with
-the pictures in an ``images/`` folder beside each.
+plus the measured results of `keras-stlstm zoo-evaluate`. Relative paths are taken
+from the working folder, else from the repository root. A run's metrics.json (as
+`keras_stlstm.training.train` writes it) gives the backend, `epochs_run` and
+`training_minutes`; the steps are `steps`, else epochs run × the recipe's
+`steps_per_epoch`. The same text goes to ``weights/NAME/README.md`` (the preset's
+Hub card) and ``zoo_cards/NAME.md``, with the pictures in an ``images/`` folder
+beside each.
+
+``zoo_cards/README.md`` is made of sections between ``<!-- zoo-section:KEY:start -->``
+and ``<!-- zoo-section:KEY:end -->`` markers ("video" from `keras-stlstm
+zoo-evaluate`, "gestures" from `keras-stlstm zoo-evaluate-gestures`); each command
+rewrites its own section only (`update_zoo_readme`).
 """
 
 import json
 import pathlib
+import re
+import tomllib
 
 from keras_stlstm.presets.files import write_text_atomic
 from keras_stlstm.zoo.published import PUBLISHED_MOVING_MNIST
 from keras_stlstm.zoo.test_sets import MNIST_CREDIT
 
 FACTS_DIR = pathlib.Path(__file__).resolve().parent / "cards"
+REPO_ROOT = FACTS_DIR.parents[2]
 METRICS = ("mse", "mae", "ssim", "psnr")
 TEST_SETS = {"video": "Moving MNIST 10 -> 10", "copy": "Copy test (Seq 2's future)"}
 
 
+def resolve_repo_path(path):
+    """`path` as given if it exists from the working folder, else under the repository root."""
+    path = pathlib.Path(path)
+    return path if path.exists() or path.is_absolute() else REPO_ROOT / path
+
+
+def _read_json_object(path):
+    path = resolve_repo_path(path)
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
 def load_card_facts(name, facts_dir=FACTS_DIR):
-    """The facts JSON of preset `name` ({} when it has none); a "run" path is read in."""
+    """The facts JSON of preset `name` ({} when it has none).
+
+    A "run" or "comparison_run" given as a path (a run's metrics.json) is read in;
+    a missing file reads as {}.
+    """
     path = pathlib.Path(facts_dir) / f"{name}.json"
     if not path.is_file():
         return {}
@@ -37,11 +64,56 @@ def load_card_facts(name, facts_dir=FACTS_DIR):
         raise ValueError(f"{path}: card facts must be a JSON object ({e}).") from e
     if not isinstance(facts, dict):
         raise ValueError(f"{path}: card facts must be a JSON object, got {type(facts).__name__}.")
-    run = facts.get("run")
-    if isinstance(run, str):
-        run_path = pathlib.Path(run)
-        facts["run"] = json.loads(run_path.read_text(encoding="utf-8")) if run_path.is_file() else {}
+    for key in ("run", "comparison_run"):
+        if isinstance(facts.get(key), str):
+            facts[key] = _read_json_object(facts[key])
     return facts
+
+
+def recipe_steps_per_epoch(recipe):
+    """[training] steps_per_epoch of a TOML or JSON recipe file (None when absent or unreadable)."""
+    if not recipe:
+        return None
+    path = resolve_repo_path(recipe)
+    if not path.is_file():
+        return None
+    text = path.read_text(encoding="utf-8")
+    data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+    return (data.get("training") or {}).get("steps_per_epoch")
+
+
+def training_summary(facts):
+    """What a card says about the training run, from the preset's card facts.
+
+    Returns:
+        dict with "hardware", "backend", "epochs" (run, else planned), "steps"
+        (`steps`, else epochs run × steps per epoch), "minutes" (training time),
+        "clock" ("wall" or "cpu", what the minutes count), "wall_time" (text) and
+        "seconds_per_step"; None where unknown.
+    """
+    run = dict(facts.get("run") or {})
+    epochs = run.get("epochs_run") or run.get("epochs")
+    steps = facts.get("steps") or run.get("steps")
+    if steps is None and run.get("epochs_run"):
+        per_epoch = facts.get("steps_per_epoch") or recipe_steps_per_epoch(facts.get("recipe"))
+        steps = run["epochs_run"] * per_epoch if per_epoch else None
+    minutes = run.get("training_minutes")
+    if minutes is None and run.get("seconds_this_process"):
+        minutes = run["seconds_this_process"] / 60
+    clock = run.get("training_clock")
+    wall_time = facts.get("wall_time") or run.get("wall_time")
+    if not wall_time and minutes:
+        wall_time = f"{minutes:.0f} min" + (" (CPU time of the training process)" if clock == "cpu" else "")
+    return {
+        "hardware": facts.get("hardware") or run.get("hardware"),
+        "backend": run.get("backend") or facts.get("backend"),
+        "epochs": epochs,
+        "steps": steps,
+        "minutes": minutes,
+        "clock": clock,
+        "wall_time": wall_time,
+        "seconds_per_step": minutes * 60 / steps if minutes and steps else None,
+    }
 
 
 def _fmt(value, metric):
@@ -71,22 +143,29 @@ def metrics_table(results, sources):
     return "\n".join(lines)
 
 
-def _front_matter(info):
-    lines = ["---", "library_name: keras", f"license: {info.license.lower()}", "datasets:", "- mnist",
-             "- moving-mnist", "metrics:", "- mse", "- mae", "- ssim", "- psnr", "tags:", "- keras-stlstm",
-             "- video-prediction", "- moving-mnist", "- spatiotemporal-lstm", "---"]
-    return "\n".join(lines) + "\n"
+VIDEO_TAGS = ("keras-stlstm", "video-prediction", "moving-mnist", "spatiotemporal-lstm")
+
+
+def _front_matter(info, datasets=("mnist", "moving-mnist"), metrics=METRICS, tags=VIDEO_TAGS, pipeline_tag=None):
+    """The Hugging Face card's YAML header (the video presets' values by default)."""
+    lines = ["---", "library_name: keras", f"license: {info.license.lower()}"]
+    if pipeline_tag:
+        lines.append(f"pipeline_tag: {pipeline_tag}")
+    for key, values in (("datasets", datasets), ("metrics", metrics), ("tags", tags)):
+        if values:
+            lines += [f"{key}:"] + [f"- {v}" for v in values]
+    return "\n".join(lines + ["---"]) + "\n"
 
 
 def _run_section(facts):
-    run = dict(facts.get("run") or {})
+    summary = training_summary(facts)
     rows = {
-        "hardware": facts.get("hardware") or run.get("hardware"),
-        "backend": run.get("backend") or facts.get("backend"),
-        "steps": facts.get("steps") or run.get("steps"),
-        "epochs": run.get("epochs"),
-        "wall time": facts.get("wall_time") or run.get("wall_time")
-        or (f"{run['seconds_this_process'] / 60:.0f} min" if run.get("seconds_this_process") else None),
+        "hardware": summary["hardware"],
+        "backend": summary["backend"],
+        "steps": summary["steps"],
+        "epochs": summary["epochs"],
+        "wall time": summary["wall_time"],
+        "time per step": f"{summary['seconds_per_step']:.2f} s" if summary["seconds_per_step"] else None,
     }
     known = [f"- {k}: {v}" for k, v in rows.items() if v not in (None, "")]
     return "\n".join(known) if known else "- not recorded for this preset"
@@ -157,21 +236,61 @@ def write_card_files(text, paths):
 
 
 def zoo_readme(results, sources, command, card_names=()):
-    """zoo_cards/README.md: our measured table, then the published figures (labelled as theirs)."""
+    """The video section of zoo_cards/README.md: our measured table, then the published figures
+    (labelled as theirs). Written with `update_zoo_readme(path, "video", ...)`."""
     published = ["| model | source | MSE | SSIM | notes |", "| --- | --- | --- | --- | --- |"]
     published += [f"| {m} | {s} | {mse} | {ssim} | {notes} |" for m, s, mse, ssim, notes in PUBLISHED_MOVING_MNIST]
     cards = "".join(f"- [{name}]({name}.md)\n" for name in card_names)
     return "\n".join([
-        "# keras-stlstm video prediction zoo\n",
+        "## Video prediction\n",
         f"Measured here with `{command}` (our presets and the trivial baselines, same sequences):\n",
         metrics_table(results, sources),
         "![per-frame MSE of every model](images/zoo_mse_curve.png)\n",
-        "## Model cards\n",
+        "### Model cards\n",
         cards or "No preset evaluated yet.\n",
-        "## Published figures (not ours: their test sets, training budgets and model scale)\n",
+        "### Published figures (not ours: their test sets, training budgets and model scale)\n",
         "Moving MNIST 10 -> 10 as reported by the E3D-LSTM paper (Wang et al., ICLR 2019, Table 1, the "
         "standard 10,000-sequence test file) and by OpenSTL (full-size models trained 200 or 2,000 epochs on "
         "GPUs). They are quoted for scale only: our presets are smaller, trained for less, and measured on "
         "this repository's regenerated test set.\n",
         "\n".join(published) + "\n",
     ])
+
+
+ZOO_README_TITLE = "# keras-stlstm model zoo"
+ZOO_README_SECTIONS = ("video", "gestures")  # their order in the file
+_SECTION = re.compile(r"<!-- zoo-section:([\w-]+):start -->\n(.*?)<!-- zoo-section:\1:end -->", re.S)
+
+
+def read_zoo_readme_sections(text):
+    """{key: body} of the marked sections of a zoo README (a file without markers: {"video": text})."""
+    sections = {key: body for key, body in _SECTION.findall(text)}
+    if not sections and text.strip():
+        # A README written before the sections existed held the video table only.
+        sections["video"] = text
+    return sections
+
+
+def update_zoo_readme(path, key, body):
+    """Replaces section `key` of the zoo README at `path` (creating the file), keeping the others.
+
+    Args:
+        path: zoo_cards/README.md.
+        key: "video", "gestures" or another name (placed after the known ones).
+        body: the section's Markdown.
+
+    Returns:
+        The path.
+
+    Example:
+
+    >>> update_zoo_readme("zoo_cards/README.md", "gestures", "## Gestures\\n...")  # doctest: +SKIP
+    """
+    path = pathlib.Path(path)
+    sections = read_zoo_readme_sections(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    sections[key] = body.strip() + "\n"
+    order = [k for k in ZOO_README_SECTIONS if k in sections] + [k for k in sections if k not in ZOO_README_SECTIONS]
+    parts = [ZOO_README_TITLE + "\n"]
+    parts += [f"<!-- zoo-section:{k}:start -->\n{sections[k]}<!-- zoo-section:{k}:end -->\n" for k in order]
+    write_card_files("\n".join(parts), [path])
+    return path

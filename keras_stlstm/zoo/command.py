@@ -162,5 +162,5 @@ def write_zoo_cards(models, results, video, sources, command, cards_dir, record_
     write_mse_curve(curve, {label: res["video"]["mse"] for label, res in results.items()},
                     title="Per-frame MSE, Moving MNIST test set")
     readme = cards_dir / "README.md"
-    cards.write_card_files(cards.zoo_readme(results, sources, command, list(models)), [readme])
+    cards.update_zoo_readme(readme, "video", cards.zoo_readme(results, sources, command, list(models)))
     return written + [curve, readme]

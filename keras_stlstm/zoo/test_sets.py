@@ -9,6 +9,13 @@
   MNIST test set and the first 16 of the copy test, uint8, in
   ``keras_stlstm/zoo/data/moving_mnist_test_sample.npz``, so the demo and the tests
   run without MNIST on disk.
+- Gestures: `gesture_test_set` = 2,000 synthetic gesture clips
+  (`keras_stlstm.datasets.synthetic_gestures`, seed `GESTURE_TEST_SEED`, split
+  "test"), rendered at the evaluated model's frame count and size. The render seeds
+  of split "test" lie in [2^31, 2^31 + 2^30), disjoint from those of "train" and
+  "validation" (`SPLIT_SEED_RANGES`), so no test clip, nor its time-reversed twin,
+  is ever seen in training. Early recognizers get the same clips at
+  `EARLY_TEST_FRAMES` (16) frames, of which they see the front.
 
 MNIST (Yann LeCun, Corinna Cortes, Christopher J.C. Burges) is distributed under
 CC BY-SA 3.0; the sample is derived from it under the same license.
@@ -22,6 +29,9 @@ from keras_stlstm.datasets.copy_test import copy_test_set
 from keras_stlstm.datasets.mnist import load_digits, split_digits
 from keras_stlstm.datasets.moving_mnist import moving_mnist_test_set
 
+GESTURE_TEST_SIZE = 2000
+GESTURE_TEST_SEED = 0
+EARLY_TEST_FRAMES = 16
 SAMPLE_PATH = pathlib.Path(__file__).resolve().parent / "data" / "moving_mnist_test_sample.npz"
 VIDEO_TEST_SIZE = 2000
 COPY_TEST_SIZE = 1000
@@ -86,3 +96,40 @@ def write_test_sample(digits_source, path=SAMPLE_PATH):
     )
     tmp.replace(path)
     return path
+
+
+def gesture_test_set(num_clips=GESTURE_TEST_SIZE, num_frames=8, image_size=32, dtype="uint8"):
+    """The fixed gesture test set: the first `num_clips` of the 2,000 held-out synthetic clips.
+
+    Clip i is `synthetic_gestures(..., seed=GESTURE_TEST_SEED, split="test")`'s clip i,
+    whatever `num_clips` is, so a shorter run scores a prefix of the full set. Labels
+    are balanced over the 27 Jester classes in every block of 27 clips. The "test"
+    split's render seeds are disjoint from the "train" and "validation" ones by
+    construction (`keras_stlstm.datasets.synthetic_gestures.SPLIT_SEED_RANGES`).
+
+    Args:
+        num_clips: how many clips (1 to 2,000).
+        num_frames: frames per clip, the model's frame count (`EARLY_TEST_FRAMES`
+            for early recognizers, which see a front fraction of each clip).
+        image_size: side of the square frames, the model's.
+        dtype: "uint8" (0-255, compact) or "float32" (in [0, 1]).
+
+    Returns:
+        (clips (N, num_frames, image_size, image_size, 3), labels (N,) int32 Jester ids).
+
+    Raises:
+        ValueError: `num_clips` outside 1 .. 2,000.
+
+    Example:
+
+    >>> clips, labels = gesture_test_set(27, num_frames=4, image_size=16)
+    >>> clips.shape, sorted(labels.tolist()) == list(range(27))
+    ((27, 4, 16, 16, 3), True)
+    """
+    from keras_stlstm.datasets.synthetic_gestures import synthetic_gestures
+
+    if isinstance(num_clips, bool) or not isinstance(num_clips, (int, np.integer)) or not (
+            1 <= num_clips <= GESTURE_TEST_SIZE):
+        raise ValueError(f"`num_clips` must be an int in [1, {GESTURE_TEST_SIZE}]; got {num_clips!r}.")
+    return synthetic_gestures(int(num_clips), seed=GESTURE_TEST_SEED, split="test", num_frames=num_frames,
+                              image_size=image_size, dtype=dtype)
