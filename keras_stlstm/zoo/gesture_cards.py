@@ -6,8 +6,11 @@ training summary, plus the measured results of `keras-stlstm zoo-evaluate-gestur
 An early recognizer's facts may also name a comparison model trained without the
 auxiliary loss::
 
-    {"comparison_model": "runs/NAME_noaux/model", "comparison_run": "runs/NAME_noaux/metrics.json",
-     "comparison_label": "without the auxiliary loss"}
+    {"comparison_model": "runs/NAME_noaux/model", "comparison_label": "without the auxiliary loss"}
+
+Its training facts come from "comparison_run" (a metrics.json) and
+"comparison_recipe" when given, else from the metrics.json and recipe.json that
+`keras_stlstm.training.train` writes beside the model folder.
 
 The gesture presets are trained on synthetic renders, never on Jester: every card
 says so and shows how to fine-tune on real data.
@@ -17,7 +20,7 @@ import functools
 
 import numpy as np
 
-from keras_stlstm.zoo.cards import _front_matter, _run_section, training_summary
+from keras_stlstm.zoo.cards import _front_matter, _read_json_object, _run_section, resolve_repo_path, training_summary
 from keras_stlstm.zoo.gesture_evaluation import fraction_key
 from keras_stlstm.zoo.published import PUBLISHED_GESTURE_TABLE_1
 
@@ -42,7 +45,7 @@ SYNTHETIC_DATA = (
 )
 
 
-def _pct(value):
+def percent(value):
     """A fraction as a percentage with two decimals ("-" for NaN or None)."""
     return "-" if value is None or np.isnan(value) else f"{100 * value:.2f}"
 
@@ -63,7 +66,7 @@ def accuracy_table(results):
     """
     lines = ["| model | top-1 (%) | top-5 (%) | inference (ms per clip) |", "| --- | --- | --- | --- |"]
     for label, scores in results.items():
-        lines.append(f"| {label} | {_pct(scores['top1'])} | {_pct(scores['top5'])} | "
+        lines.append(f"| {label} | {percent(scores['top1'])} | {percent(scores['top5'])} | "
                      f"{_ms(scores.get('seconds_per_clip'))} (batch {scores.get('batch_size', '-')}) |")
     return "\n".join(lines) + "\n"
 
@@ -79,7 +82,7 @@ def early_table(results):
                                       for f in fractions) + " |"
     lines = [header, "| --- |" + " --- | --- |" * len(fractions)]
     for label, by_fraction in results.items():
-        cells = " | ".join(f"{_pct(by_fraction[f]['top1'])} | {_pct(by_fraction[f]['top5'])}" for f in fractions)
+        cells = " | ".join(f"{percent(by_fraction[f]['top1'])} | {percent(by_fraction[f]['top5'])}" for f in fractions)
         lines.append(f"| {label} | {cells} |")
     return "\n".join(lines) + "\n"
 
@@ -95,7 +98,7 @@ def per_class_table(columns):
     lines = ["| # | class | test clips | " + " | ".join(columns) + " |",
              "| --- | --- | --- |" + " --- |" * len(columns)]
     for i, name in enumerate(first["class_names"]):
-        accuracies = " | ".join(_pct(scores["per_class"][i]) for scores in columns.values())
+        accuracies = " | ".join(percent(scores["per_class"][i]) for scores in columns.values())
         lines.append(f"| {i} | {name} | {int(first['class_counts'][i])} | {accuracies} |")
     return "\n".join(lines) + "\n"
 
@@ -232,7 +235,7 @@ def render_gesture_card(info, model, result, source, command, facts=None, enviro
         f"Measured with `{command}` on {source}:\n",
         accuracy_table({info.name: result}),
         f"Inference time: mean over batches after one warm-up batch{', ' + environment if environment else ''}.\n",
-        f"![confusion matrix]({_confusion_image(info.name)})\n",
+        f"![confusion matrix]({confusion_image_path(info.name)})\n",
         "Per-class top-1 accuracy (%):\n",
         per_class_table({info.name: result}),
         _closing_sections(facts, GESTURE_LIMITATIONS,
@@ -243,7 +246,8 @@ def render_gesture_card(info, model, result, source, command, facts=None, enviro
     return "\n".join(parts)
 
 
-def _confusion_image(name, fraction=None):
+def confusion_image_path(name, fraction=None):
+    """The card-relative path of a preset's confusion picture ("images/NAME_confusion[_25].png")."""
     suffix = f"_{fraction_key(fraction)}" if fraction is not None else ""
     return f"images/{name}_confusion{suffix}.png"
 
@@ -255,6 +259,13 @@ EARLY_LIMITATIONS = (
     "The 25% input shows only 4 of 16 frames (resampled to the model's frame count), so many gestures "
     "are not yet distinguishable there.",
 )
+
+
+def _comparison_facts(facts):
+    """Card facts of the comparison model: given, else its run folder's metrics.json and recipe.json."""
+    run_dir = resolve_repo_path(facts.get("comparison_model", ".")).parent
+    run = facts.get("comparison_run") or _read_json_object(run_dir / "metrics.json")
+    return {"run": run, "recipe": facts.get("comparison_recipe") or run_dir / "recipe.json"}
 
 
 def render_early_card(info, model, results, source, command, facts=None, comparison_label=None,
@@ -276,7 +287,7 @@ def render_early_card(info, model, results, source, command, facts=None, compari
     frames, height, width, channels = model.inputs[0].shape[1:]
     comparison = []
     if comparison_label and comparison_label in results:
-        summary = training_summary({"run": facts.get("comparison_run") or {}, "recipe": facts.get("comparison_recipe")})
+        summary = training_summary(_comparison_facts(facts))
         trained = f" ({summary['wall_time']}, {summary['steps']} steps)" if summary["wall_time"] and summary["steps"] \
             else ""
         comparison.append(f"The comparison model `{facts.get('comparison_model', '?')}` has the same architecture "
@@ -307,7 +318,7 @@ def render_early_card(info, model, results, source, command, facts=None, compari
         "Inference time per clip (ms, mean over batches after one warm-up batch"
         f"{', ' + environment if environment else ''}): "
         + ", ".join(f"{fraction_key(f)}%: {_ms(s['seconds_per_clip'])}" for f, s in own.items()) + ".\n",
-        "\n".join(f"![confusion matrix at {fraction_key(f)}%]({_confusion_image(info.name, f)})" for f in own)
+        "\n".join(f"![confusion matrix at {fraction_key(f)}%]({confusion_image_path(info.name, f)})" for f in own)
         + "\n",
         "Per-class top-1 accuracy (%):\n",
         per_class_table(columns),
@@ -355,7 +366,7 @@ def gesture_variants_page(trained, source, command, preset_config="cpu"):
             f"{f'{recurrent.parameters:,}' if recurrent else '-'} | {model.count_params():,} | "
             f"{f'{recurrent.mult_adds:,}' if recurrent else '-'} | "
             f"{f'{per_step:.2f} s' if per_step else '-'} | {_ms(result['seconds_per_clip'])} | "
-            f"{_pct(result['top1'])} | {_pct(result['top5'])} |")
+            f"{percent(result['top1'])} | {percent(result['top5'])} |")
     return "\n".join([
         "# The gesture paper's recurrent cells, at the paper's size and at ours\n",
         "ConvLSTM and the gesture paper's variants (a)-(d) (Zhang et al., NeurIPS 2018). In the networks, "

@@ -154,7 +154,7 @@ def _print_tables(source, gesture, early):
         print(f"  [{k}] {label}")
     print(f"{'#':>2} {'class':<30} {'clips':>5} " + " ".join(f"{f'[{k}]':>7}" for k in range(len(columns))))
     for i, name in enumerate(first["class_names"]):
-        values = " ".join(f"{gesture_cards._pct(s['per_class'][i]):>7}" for s in columns.values())
+        values = " ".join(f"{gesture_cards.percent(s['per_class'][i]):>7}" for s in columns.values())
         print(f"{i:>2} {name[:30]:<30} {int(first['class_counts'][i]):>5} {values}")
 
 
@@ -207,7 +207,7 @@ def _preset_folder(name):
 
 def _write_confusions(name, scores, folder, cards_dir, fraction=None):
     """The confusion picture into both images/ folders; returns the paths."""
-    relative = gesture_cards._confusion_image(name, fraction)
+    relative = gesture_cards.confusion_image_path(name, fraction)
     share = f" at {fraction_key(fraction)}%" if fraction is not None else ""
     title = f"{name}: confusion{share}, {scores['num_clips']:,} test clips"
     paths = [root / relative for root in (folder, cards_dir)]

@@ -228,7 +228,9 @@ def test_zoo_evaluate_gestures_scores_and_writes_cards(gesture_zoo, capsys, monk
     from keras_stlstm.models import EarlyActivityRecognizer
 
     noaux = EarlyActivityRecognizer(num_classes=27, config="tiny", recall_window=5, classifier_steps=4)
-    keras.saving.save_model(noaux, zoo["noaux"], zipped=False)  # a run's model/ folder
+    keras.saving.save_model(noaux, zoo["noaux"], zipped=False)  # a run's model/ folder, metrics and recipe beside
+    (zoo["noaux"].parent / "metrics.json").write_text(json.dumps({"training_minutes": 1.5, "epochs_run": 2}))
+    (zoo["noaux"].parent / "recipe.json").write_text(json.dumps({"training": {"steps_per_epoch": 10}}))
     monkeypatch.setattr(gesture_command, "GESTURE_TEST_SIZE", 6)
     assert main(args) == 0
     capsys.readouterr()
@@ -240,6 +242,7 @@ def test_zoo_evaluate_gestures_scores_and_writes_cards(gesture_zoo, capsys, monk
     early_card = (zoo["weights"] / "early_gesture_e3d_synthetic" / "README.md").read_text()
     assert (f"| without the auxiliary loss | {100 * comparison[0.25]['top1']:.2f} | "
             f"{100 * comparison[0.25]['top5']:.2f} |") in early_card
+    assert "trained without the auxiliary loss (2 min, 20 steps)" in early_card
 
 
 def test_zoo_evaluate_gestures_bad_arguments_are_one_line_errors(tmp_path, capsys):
