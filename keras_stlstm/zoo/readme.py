@@ -38,8 +38,8 @@ GENERATED_NOTE = (
     "`python -m keras_stlstm.zoo.readme --write`; do not edit by hand. -->"
 )
 EMPTY_TABLE = (
-    "No presets are registered yet: `keras_stlstm.list_presets()` is empty. This table is generated "
-    "from `keras_stlstm/presets/registry.json` and fills in when a preset is registered."
+    "No presets are registered yet: `keras_stlstm.list_presets()` is empty. Once one is, "
+    "`python -m keras_stlstm.zoo.readme --write` fills this table in from the registry."
 )
 
 # Task of each model class, in the order the table lists them; other classes come last.
