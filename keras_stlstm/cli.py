@@ -9,6 +9,7 @@
     keras-stlstm evaluate NAME --data SOURCE
     keras-stlstm zoo-evaluate [--presets NAME ...] [--digits PATH|keras|sample] [--write-cards]
     keras-stlstm zoo-evaluate-gestures [--presets NAME ...] [--num-clips N] [--write-cards]
+    keras-stlstm zoo-publish RUN_DIR NAME --description TEXT [--recipe RECIPE.toml]
     keras-stlstm export NAME --format saved_model|tflite|onnx [--streaming] [--quantize Q] --out PATH
     keras-stlstm upload FOLDER hf://org/name
 
@@ -368,10 +369,11 @@ def build_parser():
     p.set_defaults(func=cmd_evaluate)
 
     from keras_stlstm.zoo import command as zoo_command
-    from keras_stlstm.zoo import gesture_command
+    from keras_stlstm.zoo import gesture_command, publish
 
     zoo_command.add_parser(sub)
     gesture_command.add_parser(sub)
+    publish.add_parser(sub)
 
     p = sub.add_parser("export", help="export to SavedModel, TFLite or ONNX and verify it")
     p.add_argument("name")

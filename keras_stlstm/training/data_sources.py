@@ -15,6 +15,9 @@ Sources (the dataset modules are imported only when a source is used):
   Yields full sequences (kind "sequences").
 - "synthetic_gestures": `keras_stlstm.datasets.synthetic_gestures` clips and
   labels, splits "train", "validation", "test" (kind "labelled_clips").
+  `render_frames` (frames of the whole rendered gesture, default the model's)
+  and `fraction` (keep the front of each clip, e.g. 0.5, resampled to the
+  model's frames) make early-recognition data.
 - "folder": a folder-per-class tree read by
   `keras_stlstm.datasets.readers.folder.VideoFolderReader` (kind
   "labelled_clips"); split "train" reads `root`, any other split reads
@@ -111,12 +114,21 @@ def build_synthetic_gestures(options, split, seed, input_shape):
             "source='synthetic_gestures' renders square RGB clips; the model takes frames of "
             f"{height}x{width}x{channels}."
         )
-    classes = options["classes"]
+    classes, fraction = options["classes"], options["fraction"]
+    # Early recognition: render the whole gesture (`render_frames`), keep its front
+    # `fraction` and resample that to the model's frames.
+    render_frames = options["render_frames"] or frames
 
     def load_batch(first, count):
-        return synthetic_gestures(
-            count, seed, split, start=first, classes=classes, num_frames=frames, image_size=height, dtype="float32"
+        clips, labels = synthetic_gestures(
+            count, seed, split, start=first, classes=classes, num_frames=render_frames, image_size=height,
+            dtype="float32",
         )
+        if fraction is not None or render_frames != frames:
+            from keras_stlstm.models.early_activity.clips import early_fraction_clip
+
+            clips = early_fraction_clip(clips, fraction or 1.0, frames=frames, time_axis=1)
+        return clips, labels
 
     spec = [("float32", (frames, height, width, 3)), ("int32", ())]
     return Stream(load_batch, spec, "labelled_clips")
@@ -171,7 +183,7 @@ SOURCES = {
     ),
     "synthetic_gestures": SourceInfo(
         build_synthetic_gestures,
-        {"classes": None, "num_frames": None},
+        {"classes": None, "num_frames": None, "render_frames": None, "fraction": None},
         "labelled_clips",
         "validation",
         ("train", "validation", "test"),

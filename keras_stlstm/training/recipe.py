@@ -108,6 +108,12 @@ TRAINING_KEYS = {
     # On a TensorFlow CPU, XLA compiles the unrolled video models slowly; false
     # can start much sooner.
     "jit_compile": ("auto", False),
+    # Wall-clock training budget in minutes (across resumes): the run stops at the
+    # end of the first epoch past it, so `epochs` becomes an upper bound.
+    "time_budget_minutes": (None, False),
+    # What the budget counts: "wall" clock, or this process's "cpu" time (fair
+    # when several runs share a machine).
+    "time_budget_clock": ("wall", False),
 }
 
 
@@ -290,6 +296,13 @@ def validate_training(section):
                          f"received {filled['jit_compile']!r}.")
     if filled["verbose"] not in ("auto", 0, 1, 2):
         raise ValueError(f"{where} key 'verbose' must be \"auto\", 0, 1 or 2; received {filled['verbose']!r}.")
+    budget = filled["time_budget_minutes"]
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float)) or budget <= 0):
+        raise ValueError(f"{where} key 'time_budget_minutes' must be a positive number of minutes; "
+                         f"received {budget!r}.")
+    if filled["time_budget_clock"] not in ("wall", "cpu"):
+        raise ValueError(f"{where} key 'time_budget_clock' must be \"wall\" or \"cpu\"; "
+                         f"received {filled['time_budget_clock']!r}.")
     if not isinstance(filled["callbacks"], dict):
         raise ValueError(f"{where} key 'callbacks' must be a table of callback name -> options; "
                          f"received {filled['callbacks']!r}.")

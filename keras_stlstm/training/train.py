@@ -32,6 +32,7 @@ import keras
 
 from keras_stlstm.training import data_sources
 from keras_stlstm.training.losses import LOSSES
+from keras_stlstm.training.time_budget import TimeBudget
 from keras_stlstm.training.distribution import distribution_scope, replica_count
 from keras_stlstm.training.recipe import (
     CALLBACKS,
@@ -215,8 +216,14 @@ def _run(recipe, output_dir, start_epoch, verbose, extra_callbacks):
         # The CSV row of an epoch is written before its backup, so that every
         # backed-up epoch is logged (rows of epochs lost to a kill are dropped on
         # resume); the logger comes after the callbacks that add to the logs.
-        callbacks = build_callbacks(training["callbacks"]) + list(extra_callbacks)
-        callbacks.append(keras.callbacks.CSVLogger(os.path.join(output_dir, LOG_FILE), append=start_epoch > 0))
+        log_path = os.path.join(output_dir, LOG_FILE)
+        budget = TimeBudget(
+            training["time_budget_minutes"],
+            already_elapsed=last_logged_epoch(log_path).get("elapsed_minutes", 0.0) if start_epoch else 0.0,
+            clock=training["time_budget_clock"],
+        )
+        callbacks = build_callbacks(training["callbacks"]) + [budget] + list(extra_callbacks)
+        callbacks.append(keras.callbacks.CSVLogger(log_path, append=start_epoch > 0))
         callbacks.append(keras.callbacks.BackupAndRestore(os.path.join(output_dir, BACKUP_DIR)))
         history = model.fit(
             train_ds,
@@ -228,7 +235,7 @@ def _run(recipe, output_dir, start_epoch, verbose, extra_callbacks):
             shuffle=False,  # the stream is already in its (seeded) order
             verbose=1 if verbose == "auto" else verbose,
         )
-    return model, history, replica_count(distribution)
+    return model, history, replica_count(distribution), budget
 
 
 def _recipe_changes(old, new):
@@ -312,12 +319,16 @@ def train(recipe, overwrite=False, verbose=None, callbacks=()):
     keras.utils.set_random_seed(training["seed"])
     started = time.time()
     verbose = training["verbose"] if verbose is None else verbose
-    model, history, replicas = _run(recipe, output_dir, start_epoch or 0, verbose, callbacks)
+    model, history, replicas, budget = _run(recipe, output_dir, start_epoch or 0, verbose, callbacks)
     model_dir = os.path.join(output_dir, MODEL_DIR)
     save_model_folder(model, model_dir)
     metrics = {
         "final": last_logged_epoch(os.path.join(output_dir, LOG_FILE)),
         "epochs": training["epochs"],
+        "epochs_run": len(history.epoch) + (start_epoch or 0),
+        "training_minutes": round(budget.elapsed(), 3),
+        "training_clock": budget.clock,
+        "stopped_by_time_budget": budget.stopped_by_budget,
         "resumed_from_epoch": start_epoch,
         "backend": keras.backend.backend(),
         "distribution": training["distribution"],

@@ -60,6 +60,19 @@ def test_synthetic_gestures_stream():
         data_sources.build_stream(options, "train", 3, (None, 32, 32, 3))
 
 
+def test_synthetic_gestures_stream_front_fraction_for_early_recognition():
+    options = data_options("synthetic_gestures", classes=[0, 1, 2], render_frames=8, fraction=0.5)
+    clips, labels = data_sources.build_stream(options, "train", 3, (2, 16, 16, 3)).load_batch(0, 2)
+    whole, expected_labels = synthetic_gestures(2, 3, "train", classes=[0, 1, 2], num_frames=8, image_size=16,
+                                                dtype="float32")
+    # The front half (frames 0-3) resampled to the model's 2 frames: evenly spaced frames of it.
+    assert clips.shape == (2, 2, 16, 16, 3)
+    for t, frame in enumerate(clips[0]):
+        assert any(np.array_equal(frame, whole[0, k]) for k in range(4)), t
+    assert not any(np.array_equal(clips[0, -1], whole[0, k]) for k in range(4, 8))
+    np.testing.assert_array_equal(labels, expected_labels)
+
+
 @pytest.fixture
 def class_folders(tmp_path):
     """root/<class>/<clip>/<frame>.png: 2 classes x 3 clips of 4 frames; pixel value = clip id."""

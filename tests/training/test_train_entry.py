@@ -1,5 +1,6 @@
 """The recipe-driven training entry point: validation, runs, resume, saving, CLI, data parallel."""
 
+import csv
 import copy
 import json
 import os
@@ -162,6 +163,11 @@ def test_cli_reports_recipe_errors(tmp_path):
 # ------------------------------------------------------------------------ real runs
 
 
+def read_log(run_dir):
+    with open(run_dir / "training_log.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
 @pytest.mark.backends
 def test_killed_run_resumes_to_the_same_weights(tmp_path, capsys):
     straight = train(tiny_recipe(tmp_path / "straight"))
@@ -181,9 +187,13 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path, capsys):
 
     for a, b in zip(straight.model.weights, resumed.model.weights):
         np.testing.assert_allclose(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b), atol=1e-6)
-    log = (tmp_path / "interrupted" / "training_log.csv").read_text().splitlines()
-    assert [row.split(",")[0] for row in log[1:]] == ["0", "1", "2"]
-    assert log == (tmp_path / "straight" / "training_log.csv").read_text().splitlines()
+    log = read_log(tmp_path / "interrupted")
+    assert [row["epoch"] for row in log] == ["0", "1", "2"]
+    # Same rows as the straight run, but for the training time, which adds up across the resume.
+    without_time = lambda rows: [{k: v for k, v in row.items() if k != "elapsed_minutes"} for row in rows]
+    assert without_time(log) == without_time(read_log(tmp_path / "straight"))
+    minutes = [float(row["elapsed_minutes"]) for row in log]
+    assert minutes == sorted(minutes) and minutes[0] > 0
     assert not os.path.exists(tmp_path / "interrupted" / "backup")  # removed once finished
 
     metrics = json.loads((tmp_path / "interrupted" / "metrics.json").read_text())
@@ -217,12 +227,15 @@ def test_classifier_trains_from_a_recipe(tmp_path):
         "training": {"batch_size": 2, "epochs": 1, "steps_per_epoch": 2, "output_dir": str(tmp_path / "run"),
                      "verbose": 0, "jit_compile": False},
     }
+    recipe["training"].update(epochs=5, time_budget_minutes=1e-6)  # spent by the end of the first epoch
     result = train(recipe)
     final = result.metrics["final"]
-    assert set(final) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert set(final) >= {"loss", "accuracy", "val_loss", "val_accuracy", "elapsed_minutes"}
+    assert result.metrics["epochs_run"] == 1 and result.metrics["stopped_by_time_budget"]
+    assert len(read_log(tmp_path / "run")) == 1
     assert np.isfinite(final["loss"])
     schedule = result.model.optimizer.get_config()["learning_rate"]
-    assert schedule["class_name"] == "PolynomialDecay" and schedule["config"]["decay_steps"] == 2
+    assert schedule["class_name"] == "PolynomialDecay" and schedule["config"]["decay_steps"] == 10
     loaded = keras.saving.load_model(result.model_dir, safe_mode=True)
     clip = np.random.default_rng(0).random((1,) + tuple(loaded.inputs[0].shape[1:])).astype("float32")
     np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(clip)),

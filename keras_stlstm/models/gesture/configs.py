@@ -5,6 +5,9 @@
   top). Centred ('same') temporal padding, as in the official code.
 - "small": the same layout at a size a CPU can train: 64×64 frames, 16 frames,
   every channel count divided by 4, 64-filter recurrent layers (at 16×16). Causal.
+- "cpu": what the shipped synthetic-gesture presets use, trainable on a 2-core
+  CPU in minutes: 32×32 frames, 8 frames, the "small" Res3D, 32-filter recurrent
+  layers (at 8×8), MobileNet channels / 8. Causal.
 - "tiny": for tests and smoke runs: 16×16 frames, 4 frames, 8 channels throughout,
   a two-layer top. Causal.
 
@@ -32,6 +35,16 @@ GESTURE_CONFIGS = {
         recurrent_filters=64,
         recurrent_kernel_size=3,
         top_filters=tuple(f // 4 for f, _ in PAPER_TOP),
+        top_strides=tuple(s for _, s in PAPER_TOP),
+        causal=True,
+    ),
+    "cpu": dict(
+        frames=8,
+        image_size=(32, 32),
+        res3d_filters=(16, 32, 64),
+        recurrent_filters=32,
+        recurrent_kernel_size=3,
+        top_filters=tuple(f // 8 for f, _ in PAPER_TOP),
         top_strides=tuple(s for _, s in PAPER_TOP),
         causal=True,
     ),

@@ -109,7 +109,7 @@ class GestureRecognizer(PresetMixin, ClipModel, keras.Model):
         num_classes: number of gesture classes (27 for Jester, 249 for IsoGD).
         frames: clip length L (must be even: Res3D halves time). None: from `config`.
         image_size: int or (height, width) of the frames. None: from `config`.
-        config: "paper" (the default when None), "small" or "tiny" (see
+        config: "paper" (the default when None), "small", "cpu" or "tiny" (see
             `keras_stlstm.models.gesture.configs`); explicit arguments override it.
         input_channels: 3 for RGB, 1 for depth, 2 for optical flow.
         res3d_filters: channels of Res3D blocks 1-2, 3, 4. None: from `config`.
@@ -117,7 +117,7 @@ class GestureRecognizer(PresetMixin, ClipModel, keras.Model):
         top_filters, top_strides: the separable convolutions of the top.
         causal: pad temporal convolutions with past frames only, so the model runs
             online (`streaming_model`) exactly as on whole clips. None: from
-            `config` (False for "paper", True for "small" and "tiny").
+            `config` (False for "paper", True for the others).
         name: model name.
 
     Call arguments:

@@ -1,0 +1,115 @@
+"""`keras-stlstm zoo-publish`: turn a finished training run into a registered preset.
+
+A run folder written by `keras-stlstm train` (runs/NAME/: model/, training_log.csv,
+metrics.json, recipe.json) becomes:
+
+- ``weights/NAME/``: the preset folder (`save_preset`), registered in
+  registry.json with the sha256 of every file (`register_preset`);
+- ``zoo_cards/logs/NAME/``: the run's training log, metrics and validated
+  recipe, kept in the repository so every card's training facts can be checked
+  (runs/ itself is not versioned);
+- ``keras_stlstm/zoo/cards/NAME.json``: the card facts (recipe file, run
+  metrics, hardware) that `zoo-evaluate` / `zoo-evaluate-gestures` render into
+  the model card. Keys already in that file (a hand-written summary,
+  limitations) are kept.
+
+Evaluate afterwards with `keras-stlstm zoo-evaluate --write-cards` (video) or
+`keras-stlstm zoo-evaluate-gestures --write-cards`, which write the cards and
+re-hash the preset's files.
+"""
+
+import json
+import os
+import pathlib
+import platform
+import shutil
+
+from keras_stlstm.presets.files import write_text_atomic
+from keras_stlstm.zoo.cards import FACTS_DIR
+
+RUN_FILES = ("training_log.csv", "metrics.json", "recipe.json")
+
+
+def machine_description():
+    """e.g. "2-core CPU (x86_64, Linux)": what the cards record as training hardware."""
+    return f"{os.cpu_count()}-core CPU ({platform.machine()}, {platform.system()})"
+
+
+def copy_run_logs(run_dir, logs_dir):
+    """Copies the run's log, metrics and recipe into `logs_dir` (via temporary names)."""
+    logs_dir = pathlib.Path(logs_dir)
+    logs_dir.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for name in RUN_FILES:
+        source = pathlib.Path(run_dir) / name
+        if not source.is_file():
+            raise FileNotFoundError(f"{run_dir} is not a finished training run: {name} is missing.")
+        tmp = logs_dir / f".{name}.tmp-{os.getpid()}"
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, logs_dir / name)
+        copied.append(logs_dir / name)
+    return copied
+
+
+def publish_run(run_dir, name, description, recipe=None, logs_root="zoo_cards/logs", hardware=None,
+                facts_dir=FACTS_DIR, weights_dir=None, overwrite=False, extra_facts=None):
+    """Registers the model of a finished run as preset `name`.
+
+    Args:
+        run_dir: the run folder (holds model/ and the logs).
+        name: the preset name.
+        description: one line for the registry.
+        recipe: the TOML recipe the run came from (recorded in the card facts).
+        logs_root: where the run's logs are copied (logs_root/NAME/).
+        hardware: text for the card; default `machine_description()`.
+        facts_dir: folder of the card facts JSON files.
+        weights_dir: the weights root (default `keras_stlstm.presets.weights_root()`).
+        overwrite: replace an existing preset folder and registry entry.
+        extra_facts: more card facts to record (e.g. a comparison model).
+
+    Returns:
+        The registered `PresetInfo`.
+    """
+    import keras
+
+    from keras_stlstm.presets import register_preset, save_preset, weights_root
+
+    run_dir = pathlib.Path(run_dir)
+    model_dir = run_dir / "model"
+    if not (model_dir / "config.json").is_file():
+        raise FileNotFoundError(f"{run_dir} holds no finished model ({model_dir}/config.json is missing); "
+                                "let `keras-stlstm train` finish first.")
+    logs_dir = pathlib.Path(logs_root) / name
+    copy_run_logs(run_dir, logs_dir)
+    model = keras.saving.load_model(model_dir, safe_mode=True, compile=False)
+    folder = pathlib.Path(weights_dir or weights_root()) / name
+    save_preset(model, folder, overwrite=overwrite)
+    facts_path = pathlib.Path(facts_dir) / f"{name}.json"
+    facts = json.loads(facts_path.read_text(encoding="utf-8")) if facts_path.is_file() else {}
+    facts.update({"run": str(logs_dir / "metrics.json"), "hardware": hardware or machine_description()})
+    if recipe:
+        facts["recipe"] = str(recipe)
+    facts.update(extra_facts or {})
+    facts_path.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(facts_path, json.dumps(facts, indent=2, sort_keys=True) + "\n")
+    return register_preset(folder, name, description, overwrite=overwrite)
+
+
+def add_parser(sub):
+    p = sub.add_parser("zoo-publish", help="register a finished training run as a preset (weights/NAME)")
+    p.add_argument("run_dir", help="the run folder written by `keras-stlstm train`")
+    p.add_argument("name", help="preset name")
+    p.add_argument("--description", required=True, help="one line for the registry")
+    p.add_argument("--recipe", default=None, help="the recipe TOML the run came from")
+    p.add_argument("--hardware", default=None, help="training hardware for the card (default: this machine)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing preset of that name")
+    p.set_defaults(func=cmd_zoo_publish)
+    return p
+
+
+def cmd_zoo_publish(args):
+    info = publish_run(args.run_dir, args.name, args.description, recipe=args.recipe, hardware=args.hardware,
+                       overwrite=args.overwrite)
+    print(f"Registered {info.name} ({info.builder}, {len(info.files)} files). Next: keras-stlstm zoo-evaluate "
+          "--write-cards (video) or zoo-evaluate-gestures --write-cards (gesture) to write its card.")
+    return 0

@@ -1,0 +1,61 @@
+"""zoo-publish: a finished run becomes a registered preset with its logs and card facts."""
+
+import json
+
+import numpy as np
+import pytest
+
+from keras_stlstm.cli import main as cli_main
+from keras_stlstm.models.gesture import GestureRecognizer
+from keras_stlstm.presets import from_preset, remove_preset
+from keras_stlstm.presets.files import sha256_file
+from keras_stlstm.zoo.publish import publish_run
+
+
+def fake_run(run_dir):
+    """A run folder as `keras-stlstm train` leaves it, with a tiny model."""
+    import keras
+
+    model = GestureRecognizer("a", num_classes=3, config="tiny")
+    keras.saving.save_model(model, run_dir / "model", zipped=False)
+    (run_dir / "training_log.csv").write_text("epoch,loss\n0,1.5\n")
+    (run_dir / "metrics.json").write_text(json.dumps({"training_minutes": 2.0, "epochs_run": 1}))
+    (run_dir / "recipe.json").write_text(json.dumps({"training": {"steps_per_epoch": 4}}))
+    return model
+
+
+def test_publish_registers_the_preset_and_keeps_logs_and_facts(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    registry = tmp_path / "registry.json"
+    registry.write_text('{"presets": {}}')
+    monkeypatch.setattr("keras_stlstm.presets.registry.REGISTRY_PATH", registry)
+    (tmp_path / "run").mkdir()
+    model = fake_run(tmp_path / "run")
+    facts_dir = tmp_path / "facts"
+    facts_dir.mkdir()
+    (facts_dir / "tiny_a.json").write_text('{"summary": "hand-written"}')
+    try:
+        info = publish_run(tmp_path / "run", "tiny_a", "a tiny test preset", recipe="recipes/x.toml",
+                           hardware="test box", facts_dir=facts_dir, weights_dir=tmp_path / "weights")
+        assert info.builder == "GestureRecognizer"
+        folder = tmp_path / "weights" / "tiny_a"
+        assert info.files["model.weights.h5"] == sha256_file(folder / "model.weights.h5")
+        assert json.loads(registry.read_text())["presets"]["tiny_a"]["files"] == info.files
+        logs = tmp_path / "zoo_cards" / "logs" / "tiny_a"
+        assert (logs / "training_log.csv").read_text() == "epoch,loss\n0,1.5\n"
+        facts = json.loads((facts_dir / "tiny_a.json").read_text())
+        assert facts == {"summary": "hand-written", "run": "zoo_cards/logs/tiny_a/metrics.json",
+                         "hardware": "test box", "recipe": "recipes/x.toml"}
+        clip = np.random.default_rng(0).random((1, 4, 16, 16, 3)).astype("float32")
+        np.testing.assert_allclose(from_preset(folder).predict(clip, verbose=0), model.predict(clip, verbose=0),
+                                   atol=1e-6)
+    finally:
+        remove_preset("tiny_a")
+
+
+def test_unfinished_run_is_refused(tmp_path, capsys):
+    (tmp_path / "run").mkdir()
+    with pytest.raises(FileNotFoundError, match="no finished model"):
+        publish_run(tmp_path / "run", "x", "y")
+    assert cli_main(["zoo-publish", str(tmp_path / "run"), "x", "--description", "y"]) != 0
+    assert "no finished model" in capsys.readouterr().err
