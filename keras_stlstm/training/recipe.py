@@ -114,6 +114,10 @@ TRAINING_KEYS = {
     # What the budget counts: "wall" clock, or this process's "cpu" time (fair
     # when several runs share a machine).
     "time_budget_clock": ("wall", False),
+    # After training, re-estimate BatchNormalization statistics of the final
+    # weights on this many fresh training batches (0: keep the moving averages);
+    # see keras_stlstm.training.batch_norm.
+    "batch_norm_recalibration_batches": (0, False),
 }
 
 
@@ -300,6 +304,10 @@ def validate_training(section):
     if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float)) or budget <= 0):
         raise ValueError(f"{where} key 'time_budget_minutes' must be a positive number of minutes; "
                          f"received {budget!r}.")
+    recal = filled["batch_norm_recalibration_batches"]
+    if isinstance(recal, bool) or not isinstance(recal, int) or recal < 0:
+        raise ValueError(f"{where} key 'batch_norm_recalibration_batches' must be an integer >= 0; "
+                         f"received {recal!r}.")
     if filled["time_budget_clock"] not in ("wall", "cpu"):
         raise ValueError(f"{where} key 'time_budget_clock' must be \"wall\" or \"cpu\"; "
                          f"received {filled['time_budget_clock']!r}.")

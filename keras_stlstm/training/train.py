@@ -31,6 +31,7 @@ import time
 import keras
 
 from keras_stlstm.training import data_sources
+from keras_stlstm.training.batch_norm import recalibrate_batch_norm
 from keras_stlstm.training.losses import LOSSES
 from keras_stlstm.training.time_budget import TimeBudget
 from keras_stlstm.training.distribution import distribution_scope, replica_count
@@ -200,6 +201,19 @@ def _datasets(recipe, model, distribution, start_epoch):
     return train_ds, val_ds, steps
 
 
+def recalibration_batches(recipe, model, num_batches):
+    """`num_batches` fresh training batches (after the run's last one) for BN recalibration."""
+    data, training = recipe["data"], recipe["training"]
+    stream = data_sources.build_stream(data, data["split"], training["seed"], tuple(model.inputs[0].shape[1:]))
+    steps = training["steps_per_epoch"] or data_sources.default_steps_per_epoch(stream, training["batch_size"]) or 0
+    first = training["epochs"] * steps
+    if stream.num_examples is not None:  # a finite folder: wrap around to its start
+        first = 0
+    dataset = data_sources.stream_dataset(stream, training["batch_size"], start_batch=first,
+                                          num_batches=num_batches, parallel=data["parallel"])
+    return dataset.as_numpy_iterator()
+
+
 def _run(recipe, output_dir, start_epoch, verbose, extra_callbacks):
     training = recipe["training"]
     task = model_task(recipe["model"]["class"])
@@ -235,16 +249,24 @@ def _run(recipe, output_dir, start_epoch, verbose, extra_callbacks):
             shuffle=False,  # the stream is already in its (seeded) order
             verbose=1 if verbose == "auto" else verbose,
         )
+        if training["batch_norm_recalibration_batches"]:
+            batches = recalibration_batches(recipe, model, training["batch_norm_recalibration_batches"])
+            recalibrate_batch_norm(model, batches, progress=verbose not in (0, 2))
     return model, history, replica_count(distribution), budget
 
 
+# [training] keys an interrupted run may change when it resumes: they decide how
+# long it goes on or how it reports, not what each step computes.
+RESUMABLE_CHANGES = ("verbose", "time_budget_minutes", "batch_norm_recalibration_batches")
+
+
 def _recipe_changes(old, new):
-    """Keys whose values differ between two validated recipes ("verbose" aside)."""
+    """Keys whose values differ between two validated recipes (RESUMABLE_CHANGES aside)."""
     changed = []
     for section in sorted(set(old) | set(new)):
         a, b = old.get(section, {}), new.get(section, {})
         for key in sorted(set(a) | set(b)):
-            if key != "verbose" and a.get(key) != b.get(key):
+            if key not in RESUMABLE_CHANGES and a.get(key) != b.get(key):
                 changed.append(f"[{section}] {key}: {a.get(key)!r} -> {b.get(key)!r}")
     return changed
 

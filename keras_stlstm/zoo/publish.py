@@ -52,7 +52,8 @@ def copy_run_logs(run_dir, logs_dir):
 
 
 def publish_run(run_dir, name, description, recipe=None, logs_root="zoo_cards/logs", hardware=None,
-                facts_dir=FACTS_DIR, weights_dir=None, overwrite=False, extra_facts=None):
+                facts_dir=FACTS_DIR, weights_dir=None, overwrite=False, extra_facts=None,
+                recalibrate_batch_norm_batches=0):
     """Registers the model of a finished run as preset `name`.
 
     Args:
@@ -66,6 +67,10 @@ def publish_run(run_dir, name, description, recipe=None, logs_root="zoo_cards/lo
         weights_dir: the weights root (default `keras_stlstm.presets.weights_root()`).
         overwrite: replace an existing preset folder and registry entry.
         extra_facts: more card facts to record (e.g. a comparison model).
+        recalibrate_batch_norm_batches: re-estimate BatchNormalization statistics
+            on this many fresh training batches of the run's recipe before saving
+            (`keras_stlstm.training.batch_norm`), for runs that did not do it
+            themselves; recorded in the card facts.
 
     Returns:
         The registered `PresetInfo`.
@@ -82,6 +87,14 @@ def publish_run(run_dir, name, description, recipe=None, logs_root="zoo_cards/lo
     logs_dir = pathlib.Path(logs_root) / name
     copy_run_logs(run_dir, logs_dir)
     model = keras.saving.load_model(model_dir, safe_mode=True, compile=False)
+    if recalibrate_batch_norm_batches:
+        from keras_stlstm.training.batch_norm import recalibrate_batch_norm
+        from keras_stlstm.training.recipe import load_recipe
+        from keras_stlstm.training.train import recalibration_batches
+
+        run_recipe = load_recipe(json.loads((run_dir / "recipe.json").read_text(encoding="utf-8")))
+        recalibrate_batch_norm(model, recalibration_batches(run_recipe, model, recalibrate_batch_norm_batches),
+                               progress=True)
     folder = pathlib.Path(weights_dir or weights_root()) / name
     save_preset(model, folder, overwrite=overwrite)
     facts_path = pathlib.Path(facts_dir) / f"{name}.json"
@@ -89,6 +102,8 @@ def publish_run(run_dir, name, description, recipe=None, logs_root="zoo_cards/lo
     facts.update({"run": str(logs_dir / "metrics.json"), "hardware": hardware or machine_description()})
     if recipe:
         facts["recipe"] = str(recipe)
+    if recalibrate_batch_norm_batches:
+        facts["batch_norm_recalibration_batches"] = recalibrate_batch_norm_batches
     facts.update(extra_facts or {})
     facts_path.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(facts_path, json.dumps(facts, indent=2, sort_keys=True) + "\n")
@@ -103,13 +118,15 @@ def add_parser(sub):
     p.add_argument("--recipe", default=None, help="the recipe TOML the run came from")
     p.add_argument("--hardware", default=None, help="training hardware for the card (default: this machine)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing preset of that name")
+    p.add_argument("--recalibrate-bn", type=int, default=0, metavar="BATCHES",
+                   help="re-estimate BatchNorm statistics on this many fresh training batches first")
     p.set_defaults(func=cmd_zoo_publish)
     return p
 
 
 def cmd_zoo_publish(args):
     info = publish_run(args.run_dir, args.name, args.description, recipe=args.recipe, hardware=args.hardware,
-                       overwrite=args.overwrite)
+                       overwrite=args.overwrite, recalibrate_batch_norm_batches=args.recalibrate_bn)
     print(f"Registered {info.name} ({info.builder}, {len(info.files)} files). Next: keras-stlstm zoo-evaluate "
           "--write-cards (video) or zoo-evaluate-gestures --write-cards (gesture) to write its card.")
     return 0
