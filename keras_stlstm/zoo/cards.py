@@ -235,7 +235,42 @@ def write_card_files(text, paths):
     return paths
 
 
-def zoo_readme(results, sources, command, card_names=()):
+PAPERS_ORDER = ("e3d", "predrnn", "convlstm")  # best (lowest MSE) first, as in the E3D paper's Table 1
+BACKBONE_NAMES = {"e3d": "E3D-LSTM", "predrnn": "PredRNN", "convlstm": "ConvLSTM"}
+
+
+def budget_comparison(backbones, results, facts):
+    """Markdown: the presets ranked by test MSE with their training budgets, and whether the
+    papers' ordering (E3D-LSTM < PredRNN < ConvLSTM in MSE) holds among them.
+
+    Args:
+        backbones: {preset name: "e3d" | "predrnn" | "convlstm"}.
+        results: {preset name: {"video": per_frame_curves dict, ...}}.
+        facts: {preset name: card facts (see `load_card_facts`)}.
+    """
+    ranked = sorted(backbones, key=lambda name: results[name]["video"]["mse_mean"])
+    lines = ["| rank | preset | backbone | parameters | training steps | training time | test MSE |",
+             "| --- | --- | --- | ---: | ---: | --- | ---: |"]
+    for rank, name in enumerate(ranked, 1):
+        run = training_summary(facts.get(name, {}))
+        params = (facts.get(name, {}).get("run") or {}).get("parameters")
+        lines.append(f"| {rank} | {name} | {BACKBONE_NAMES.get(backbones[name], backbones[name])} | "
+                     f"{f'{params:,}' if params else '-'} | {run['steps'] or '-'} | {run['wall_time'] or '-'} | "
+                     f"{results[name]['video']['mse_mean']:.2f} |")
+    ours = [backbones[name] for name in ranked]
+    papers = [b for b in PAPERS_ORDER if b in ours]
+    if len(set(ours)) < 2:
+        verdict = "Fewer than two backbones were evaluated, so there is no ordering to compare."
+    elif ours == papers:
+        verdict = ("The papers' ordering (E3D-LSTM < PredRNN < ConvLSTM in MSE) **holds** at this scale: "
+                   + " < ".join(BACKBONE_NAMES[b] for b in ours) + ".")
+    else:
+        verdict = ("The papers' ordering (E3D-LSTM < PredRNN < ConvLSTM in MSE) **does not hold** at this scale: "
+                   "we measure " + " < ".join(BACKBONE_NAMES.get(b, b) for b in ours) + ".")
+    return "\n".join(lines) + "\n\n" + verdict + "\n"
+
+
+def zoo_readme(results, sources, command, card_names=(), comparison=""):
     """The video section of zoo_cards/README.md: our measured table, then the published figures
     (labelled as theirs). Written with `update_zoo_readme(path, "video", ...)`."""
     published = ["| model | source | MSE | SSIM | notes |", "| --- | --- | --- | --- | --- |"]
@@ -246,6 +281,7 @@ def zoo_readme(results, sources, command, card_names=()):
         f"Measured here with `{command}` (our presets and the trivial baselines, same sequences):\n",
         metrics_table(results, sources),
         "![per-frame MSE of every model](images/zoo_mse_curve.png)\n",
+        *(["### The three backbones under one training budget\n", comparison] if comparison else []),
         "### Model cards\n",
         cards or "No preset evaluated yet.\n",
         "### Published figures (not ours: their test sets, training budgets and model scale)\n",

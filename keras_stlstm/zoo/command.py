@@ -162,5 +162,7 @@ def write_zoo_cards(models, results, video, sources, command, cards_dir, record_
     write_mse_curve(curve, {label: res["video"]["mse"] for label, res in results.items()},
                     title="Per-frame MSE, Moving MNIST test set")
     readme = cards_dir / "README.md"
-    cards.update_zoo_readme(readme, "video", cards.zoo_readme(results, sources, command, list(models)))
+    backbones = {name: model.get_config().get("backbone") for name, model in models.items()}
+    comparison = cards.budget_comparison(backbones, results, {name: cards.load_card_facts(name) for name in models})
+    cards.update_zoo_readme(readme, "video", cards.zoo_readme(results, sources, command, list(models), comparison))
     return written + [curve, readme]

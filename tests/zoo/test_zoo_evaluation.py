@@ -118,3 +118,22 @@ def test_zoo_evaluate_bad_arguments_are_one_line_errors(tiny_zoo, capsys):
     assert "--num-sequences must be a positive integer" in capsys.readouterr().err
     assert main(["zoo-evaluate", "--digits", str(tiny_zoo["cards"] / "missing"), "--presets", "tiny_video"]) == 1
     assert "error:" in capsys.readouterr().err
+
+
+def test_budget_comparison_ranks_by_mse_and_says_whether_the_papers_order_holds():
+    from keras_stlstm.zoo.cards import budget_comparison
+
+    def res(mse):
+        return {"video": {"mse_mean": mse}}
+
+    facts = {"c": {"run": {"parameters": 1234, "epochs_run": 2, "training_minutes": 35.0, "training_clock": "cpu"},
+                   "steps": 400}}
+    backbones = {"c": "convlstm", "p": "predrnn", "e": "e3d"}
+    text = budget_comparison(backbones, {"c": res(90.0), "p": res(80.0), "e": res(70.0)}, facts)
+    assert "**holds**" in text and "E3D-LSTM < PredRNN < ConvLSTM." in text
+    rows = [line for line in text.splitlines() if line.startswith("| ") and line[2].isdigit()]
+    assert [row.split(" | ")[1] for row in rows] == ["e", "p", "c"]
+    assert "| 1,234 | 400 | 35 min (CPU time of the training process) | 90.00 |" in rows[2]
+    text = budget_comparison(backbones, {"c": res(60.0), "p": res(80.0), "e": res(70.0)}, {})
+    assert "**does not hold**" in text and "we measure ConvLSTM < E3D-LSTM < PredRNN." in text
+    assert "no ordering" in budget_comparison({"c": "convlstm"}, {"c": res(1.0)}, {})
