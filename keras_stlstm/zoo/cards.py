@@ -164,8 +164,12 @@ def _run_section(facts):
         "backend": summary["backend"],
         "steps": summary["steps"],
         "epochs": summary["epochs"],
-        "wall time": summary["wall_time"],
+        "training time": summary["wall_time"],
         "time per step": f"{summary['seconds_per_step']:.2f} s" if summary["seconds_per_step"] else None,
+        "stopped by": "its time budget" if (facts.get("run") or {}).get("stopped_by_time_budget") else None,
+        "BatchNorm statistics": (f"re-estimated on {facts['batch_norm_recalibration_batches']} fresh training batches "
+                                 "after training (`keras_stlstm.training.batch_norm`)"
+                                 if facts.get("batch_norm_recalibration_batches") else None),
     }
     known = [f"- {k}: {v}" for k, v in rows.items() if v not in (None, "")]
     return "\n".join(known) if known else "- not recorded for this preset"

@@ -102,8 +102,10 @@ def publish_run(run_dir, name, description, recipe=None, logs_root="zoo_cards/lo
     facts.update({"run": str(logs_dir / "metrics.json"), "hardware": hardware or machine_description()})
     if recipe:
         facts["recipe"] = str(recipe)
-    if recalibrate_batch_norm_batches:
-        facts["batch_norm_recalibration_batches"] = recalibrate_batch_norm_batches
+    run_recipe = json.loads((run_dir / "recipe.json").read_text(encoding="utf-8"))
+    recalibrated = recalibrate_batch_norm_batches or run_recipe["training"].get("batch_norm_recalibration_batches")
+    if recalibrated:  # here or by the run itself
+        facts["batch_norm_recalibration_batches"] = recalibrated
     facts.update(extra_facts or {})
     facts_path.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(facts_path, json.dumps(facts, indent=2, sort_keys=True) + "\n")
