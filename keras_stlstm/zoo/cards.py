@@ -157,6 +157,16 @@ def _front_matter(info, datasets=("mnist", "moving-mnist"), metrics=METRICS, tag
     return "\n".join(lines + ["---"]) + "\n"
 
 
+def card_heading(info, facts, **front_matter):
+    """The start every card shares: YAML header, title and summary (from the facts, else the
+    preset's name and description). `front_matter`: arguments of `_front_matter`."""
+    return [
+        _front_matter(info, **front_matter),
+        f"# {facts.get('title', info.name)}\n",
+        (facts.get("summary") or info.description) + "\n",
+    ]
+
+
 def _run_section(facts):
     summary = training_summary(facts)
     rows = {
@@ -199,10 +209,7 @@ def render_card(info, model, results, sources, command, facts=None):
         "Numbers are on this repository's regenerated test set, not the standard 10,000-sequence file.",
     ]
     recipe = facts.get("recipe")
-    parts = [
-        _front_matter(info),
-        f"# {facts.get('title', info.name)}\n",
-        (facts.get("summary") or info.description) + "\n",
+    parts = card_heading(info, facts) + [
         "```python\nimport keras_stlstm\n\n"
         f'model = keras_stlstm.from_preset("{info.name}")\n'
         "future = model.predict_frames(context, horizon=10)  # context: (batch, 10, 64, 64, 1) in [0, 1]\n```\n",

@@ -20,7 +20,7 @@ import functools
 
 import numpy as np
 
-from keras_stlstm.zoo.cards import _front_matter, _read_json_object, _run_section, resolve_repo_path, training_summary
+from keras_stlstm.zoo.cards import _read_json_object, card_heading, _run_section, resolve_repo_path, training_summary
 from keras_stlstm.zoo.gesture_evaluation import fraction_key
 from keras_stlstm.zoo.published import PUBLISHED_GESTURE_TABLE_1
 
@@ -217,11 +217,8 @@ def render_gesture_card(info, model, result, source, command, facts=None, enviro
     """
     facts = facts or {}
     frames, height, width, channels = model.inputs[0].shape[1:]
-    parts = [
-        _front_matter(info, datasets=(), metrics=("accuracy",), tags=GESTURE_TAGS,
-                      pipeline_tag="video-classification"),
-        f"# {facts.get('title', info.name)}\n",
-        (facts.get("summary") or info.description) + "\n",
+    parts = card_heading(info, facts, datasets=(), metrics=("accuracy",), tags=GESTURE_TAGS,
+                         pipeline_tag="video-classification") + [
         "```python\nimport keras_stlstm\n\n"
         f'model = keras_stlstm.from_preset("{info.name}")\n'
         f"probabilities = model.predict(clips)  # clips: (batch, {frames}, {height}, {width}, {channels}) "
@@ -295,11 +292,8 @@ def render_early_card(info, model, results, source, command, facts=None, compari
     else:
         comparison.append(comparison_note or "No comparison model without the auxiliary loss was evaluated.\n")
     columns = {f"{info.name} {fraction_key(f)}%": scores for f, scores in own.items()}
-    parts = [
-        _front_matter(info, datasets=(), metrics=("accuracy",), tags=EARLY_TAGS,
-                      pipeline_tag="video-classification"),
-        f"# {facts.get('title', info.name)}\n",
-        (facts.get("summary") or info.description) + "\n",
+    parts = card_heading(info, facts, datasets=(), metrics=("accuracy",), tags=EARLY_TAGS,
+                         pipeline_tag="video-classification") + [
         "```python\nimport keras_stlstm\nfrom keras_stlstm.models.early_activity.clips import early_fraction_clip\n\n"
         f'model = keras_stlstm.from_preset("{info.name}")\n'
         f"front = early_fraction_clip(clips, 0.5, frames={frames})  # clips: (batch, 16, {height}, {width}, "

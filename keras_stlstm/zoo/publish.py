@@ -22,7 +22,6 @@ import json
 import os
 import pathlib
 import platform
-import shutil
 
 from keras_stlstm.presets.files import write_text_atomic
 from keras_stlstm.zoo.cards import FACTS_DIR
@@ -36,7 +35,7 @@ def machine_description():
 
 
 def copy_run_logs(run_dir, logs_dir):
-    """Copies the run's log, metrics and recipe into `logs_dir` (via temporary names)."""
+    """Copies the run's log, metrics and recipe into `logs_dir` (each written atomically)."""
     logs_dir = pathlib.Path(logs_dir)
     logs_dir.mkdir(parents=True, exist_ok=True)
     copied = []
@@ -44,9 +43,8 @@ def copy_run_logs(run_dir, logs_dir):
         source = pathlib.Path(run_dir) / name
         if not source.is_file():
             raise FileNotFoundError(f"{run_dir} is not a finished training run: {name} is missing.")
-        tmp = logs_dir / f".{name}.tmp-{os.getpid()}"
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, logs_dir / name)
+        with open(source, encoding="utf-8", newline="") as f:  # keep the line endings as written
+            write_text_atomic(logs_dir / name, f.read())
         copied.append(logs_dir / name)
     return copied
 
@@ -87,14 +85,14 @@ def publish_run(run_dir, name, description, recipe=None, logs_root="zoo_cards/lo
     logs_dir = pathlib.Path(logs_root) / name
     copy_run_logs(run_dir, logs_dir)
     model = keras.saving.load_model(model_dir, safe_mode=True, compile=False)
+    run_recipe = json.loads((logs_dir / "recipe.json").read_text(encoding="utf-8"))
     if recalibrate_batch_norm_batches:
         from keras_stlstm.training.batch_norm import recalibrate_batch_norm
         from keras_stlstm.training.recipe import load_recipe
         from keras_stlstm.training.train import recalibration_batches
 
-        run_recipe = load_recipe(json.loads((run_dir / "recipe.json").read_text(encoding="utf-8")))
-        recalibrate_batch_norm(model, recalibration_batches(run_recipe, model, recalibrate_batch_norm_batches),
-                               progress=True)
+        batches = recalibration_batches(load_recipe(run_recipe), model, recalibrate_batch_norm_batches)
+        recalibrate_batch_norm(model, batches, progress=True)
     folder = pathlib.Path(weights_dir or weights_root()) / name
     save_preset(model, folder, overwrite=overwrite)
     facts_path = pathlib.Path(facts_dir) / f"{name}.json"
@@ -102,7 +100,6 @@ def publish_run(run_dir, name, description, recipe=None, logs_root="zoo_cards/lo
     facts.update({"run": str(logs_dir / "metrics.json"), "hardware": hardware or machine_description()})
     if recipe:
         facts["recipe"] = str(recipe)
-    run_recipe = json.loads((run_dir / "recipe.json").read_text(encoding="utf-8"))
     recalibrated = recalibrate_batch_norm_batches or run_recipe["training"].get("batch_norm_recalibration_batches")
     if recalibrated:  # here or by the run itself
         facts["batch_norm_recalibration_batches"] = recalibrated
