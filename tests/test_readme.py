@@ -16,7 +16,6 @@ import shlex
 import tomllib
 from pathlib import Path
 
-import keras
 import pytest
 
 from keras_stlstm.cli import build_parser
@@ -120,7 +119,7 @@ def _python_params():
 
 
 @pytest.mark.parametrize("index, code", _python_params())
-def test_python_snippet_runs(index, code, tmp_path, monkeypatch):
+def test_python_snippet_runs(index, code, run_markdown_snippet):
     import keras_stlstm
 
     needed = sorted(set(PRESET_CALL.findall(code)))
@@ -128,11 +127,7 @@ def test_python_snippet_runs(index, code, tmp_path, monkeypatch):
     if missing:
         pytest.skip(f"needs preset(s) {', '.join(missing)}, not registered yet (keras_stlstm.list_presets() "
                     "lacks them); this snippet runs once they are")
-    if "keras_stlstm.export" in code and keras.backend.backend() != "tensorflow":
-        pytest.skip("export snippets trace models with TensorFlow")
-    monkeypatch.chdir(tmp_path)  # whatever a snippet writes lands in a temporary folder
-    keras.utils.set_random_seed(0)
-    exec(compile(code, f"README.md:python block {index}", "exec"), {"__name__": "__readme_snippet__"})
+    run_markdown_snippet(code, f"README.md:python block {index}")
 
 
 def test_readme_has_python_snippets_for_every_task():

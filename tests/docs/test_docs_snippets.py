@@ -7,7 +7,6 @@ running it checks the page. Relative links between the pages must resolve.
 import re
 from pathlib import Path
 
-import keras
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,12 +34,8 @@ SNIPPETS = [
 
 
 @pytest.mark.parametrize("page, index, code", SNIPPETS)
-def test_snippet_runs(page, index, code, tmp_path, monkeypatch):
-    if "keras_stlstm.export" in code and keras.backend.backend() != "tensorflow":
-        pytest.skip("export snippets trace models with TensorFlow")
-    monkeypatch.chdir(tmp_path)  # whatever a snippet writes lands in a temporary folder
-    keras.utils.set_random_seed(0)
-    exec(compile(code, f"{page}:python block {index}", "exec"), {"__name__": "__docs_snippet__"})
+def test_snippet_runs(page, index, code, run_markdown_snippet):
+    run_markdown_snippet(code, f"{page}:python block {index}")
 
 
 def test_every_cell_has_a_page_with_a_tested_snippet():
