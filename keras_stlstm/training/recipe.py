@@ -78,6 +78,7 @@ TASKS = {
 # Named optimiser recipes: functions returning a Keras optimiser.
 OPTIMIZER_RECIPES = {
     "e3d": "keras_stlstm.training.optimizers:e3d_optimizer",
+    "adam_cosine": "keras_stlstm.training.optimizers:adam_cosine",
     "gesture": "keras_stlstm.training.gesture_recipe:gesture_optimizer",
 }
 
@@ -118,6 +119,10 @@ TRAINING_KEYS = {
     # weights on this many fresh training batches (0: keep the moving averages);
     # see keras_stlstm.training.batch_norm.
     "batch_norm_recalibration_batches": (0, False),
+    # Start from the weights of this saved model folder (an earlier run's
+    # model/, or a preset folder) instead of a random initialisation; see
+    # keras_stlstm.training.warm_start.
+    "initial_weights": (None, False),
 }
 
 
@@ -311,6 +316,10 @@ def validate_training(section):
     if filled["time_budget_clock"] not in ("wall", "cpu"):
         raise ValueError(f"{where} key 'time_budget_clock' must be \"wall\" or \"cpu\"; "
                          f"received {filled['time_budget_clock']!r}.")
+    initial = filled["initial_weights"]
+    if initial is not None and (not isinstance(initial, (str, os.PathLike)) or not str(initial)):
+        raise ValueError(f"{where} key 'initial_weights' must be the path of a saved model folder or a "
+                         f".weights.h5 file; received {initial!r}.")
     if not isinstance(filled["callbacks"], dict):
         raise ValueError(f"{where} key 'callbacks' must be a table of callback name -> options; "
                          f"received {filled['callbacks']!r}.")

@@ -34,6 +34,7 @@ from keras_stlstm.training import data_sources
 from keras_stlstm.training.batch_norm import recalibrate_batch_norm
 from keras_stlstm.training.losses import LOSSES
 from keras_stlstm.training.time_budget import TimeBudget
+from keras_stlstm.training import warm_start
 from keras_stlstm.training.distribution import distribution_scope, replica_count
 from keras_stlstm.training.recipe import (
     CALLBACKS,
@@ -220,6 +221,8 @@ def _run(recipe, output_dir, start_epoch, verbose, extra_callbacks):
     model_args = {k: v for k, v in recipe["model"].items() if k != "class"}
     with distribution_scope(training["distribution"]) as distribution:
         model = resolve_model_class(recipe["model"]["class"])(**model_args)
+        if training["initial_weights"] and not start_epoch:  # a resumed run restores its own backup
+            warm_start.load_initial_weights(model, training["initial_weights"])
         train_ds, val_ds, steps = _datasets(recipe, model, distribution, start_epoch)
         model.compile(
             optimizer=build_optimizer(recipe["optimizer"], training["epochs"] * steps),
@@ -252,7 +255,7 @@ def _run(recipe, output_dir, start_epoch, verbose, extra_callbacks):
         if training["batch_norm_recalibration_batches"]:
             batches = recalibration_batches(recipe, model, training["batch_norm_recalibration_batches"])
             recalibrate_batch_norm(model, batches, progress=verbose not in (0, 2))
-    return model, history, replica_count(distribution), budget
+    return model, history, replica_count(distribution), budget, steps
 
 
 # [training] keys an interrupted run may change when it resumes: they decide how
@@ -341,13 +344,16 @@ def train(recipe, overwrite=False, verbose=None, callbacks=()):
     keras.utils.set_random_seed(training["seed"])
     started = time.time()
     verbose = training["verbose"] if verbose is None else verbose
-    model, history, replicas, budget = _run(recipe, output_dir, start_epoch or 0, verbose, callbacks)
+    model, history, replicas, budget, steps_per_epoch = _run(recipe, output_dir, start_epoch or 0, verbose, callbacks)
     model_dir = os.path.join(output_dir, MODEL_DIR)
     save_model_folder(model, model_dir)
+    epochs_run = len(history.epoch) + (start_epoch or 0)
+    steps = epochs_run * steps_per_epoch
     metrics = {
         "final": last_logged_epoch(os.path.join(output_dir, LOG_FILE)),
         "epochs": training["epochs"],
-        "epochs_run": len(history.epoch) + (start_epoch or 0),
+        "epochs_run": epochs_run,
+        "steps": steps,
         "training_minutes": round(budget.elapsed(), 3),
         "training_clock": budget.clock,
         "stopped_by_time_budget": budget.stopped_by_budget,
@@ -358,6 +364,11 @@ def train(recipe, overwrite=False, verbose=None, callbacks=()):
         "parameters": int(model.count_params()),
         "seconds_this_process": round(time.time() - started, 3),
     }
+    if training["initial_weights"]:
+        stages = warm_start.earlier_stages(training["initial_weights"])
+        metrics.update(initial_weights=str(training["initial_weights"]), earlier_stages=stages)
+        metrics["total_steps"], metrics["total_training_minutes"] = warm_start.totals(
+            stages, steps, metrics["training_minutes"])
     metrics["final"] = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
                         for k, v in metrics["final"].items()}
     write_json(os.path.join(output_dir, METRICS_FILE), metrics)
