@@ -93,11 +93,12 @@ def training_summary(facts):
     """
     run = dict(facts.get("run") or {})
     epochs = run.get("epochs_run") or run.get("epochs")
-    steps = facts.get("steps") or run.get("steps")
+    # A warm-started run (keras_stlstm.training.warm_start) records the totals over its stages.
+    steps = facts.get("steps") or run.get("total_steps") or run.get("steps")
     if steps is None and run.get("epochs_run"):
         per_epoch = facts.get("steps_per_epoch") or recipe_steps_per_epoch(facts.get("recipe"))
         steps = run["epochs_run"] * per_epoch if per_epoch else None
-    minutes = run.get("training_minutes")
+    minutes = run.get("total_training_minutes") or run.get("training_minutes")
     if minutes is None and run.get("seconds_this_process"):
         minutes = run["seconds_this_process"] / 60
     clock = run.get("training_clock")
@@ -107,7 +108,7 @@ def training_summary(facts):
     return {
         "hardware": facts.get("hardware") or run.get("hardware"),
         "backend": run.get("backend") or facts.get("backend"),
-        "epochs": epochs,
+        "epochs": epochs if not run.get("earlier_stages") else None,  # this stage's only
         "steps": steps,
         "minutes": minutes,
         "clock": clock,
@@ -167,6 +168,26 @@ def card_heading(info, facts, **front_matter):
     ]
 
 
+def recipe_section(facts):
+    """Markdown: the recipe of the preset, or its stages in order when it was warm-started."""
+    stages = facts.get("stages") or []
+    if len(stages) < 2:
+        recipe = facts.get("recipe")
+        return f"Recipe: `{recipe}` (`keras-stlstm train {recipe}`).\n" if recipe else "Recipe: not recorded.\n"
+    lines = [f"Trained in {len(stages)} stages, each starting from the weights the previous one saved "
+             "(`[training] initial_weights`, `keras_stlstm.training.warm_start`):\n"]
+    for number, stage in enumerate(stages, 1):
+        minutes = stage.get("training_minutes")
+        clock = " of CPU time" if stage.get("training_clock") == "cpu" else ""
+        done = ", ".join(part for part in (
+            f"{stage['steps']:,} steps" if stage.get("steps") else None,
+            f"{minutes:.0f} min{clock}" if minutes else None,
+            f"logs in `{stage['logs']}`" if stage.get("logs") else None) if part)
+        lines.append(f"{number}. `{stage.get('recipe') or 'recipe not recorded'}`" + (f": {done}" if done else ""))
+    commands = " && ".join(f"keras-stlstm train {stage['recipe']}" for stage in stages if stage.get("recipe"))
+    return "\n".join(lines) + f"\n\nTo train it again: `{commands}`.\n"
+
+
 def _run_section(facts):
     summary = training_summary(facts)
     rows = {
@@ -208,7 +229,6 @@ def render_card(info, model, results, sources, command, facts=None):
         "Trained and evaluated on generated 64x64 Moving MNIST only; other videos need fine-tuning.",
         "Numbers are on this repository's regenerated test set, not the standard 10,000-sequence file.",
     ]
-    recipe = facts.get("recipe")
     parts = card_heading(info, facts) + [
         "```python\nimport keras_stlstm\n\n"
         f'model = keras_stlstm.from_preset("{info.name}")\n'
@@ -219,7 +239,7 @@ def render_card(info, model, results, sources, command, facts=None):
         "Moving MNIST sequences generated on the fly from MNIST t10k digits 0-7999 "
         "(the test digits 8000-9999 are never seen in training). " + MNIST_CREDIT + ".\n",
         "## Training\n",
-        (f"Recipe: `{recipe}` (`keras-stlstm train {recipe}`).\n" if recipe else "Recipe: not recorded.\n"),
+        recipe_section(facts),
         _run_section(facts) + "\n",
         "## Evaluation\n",
         f"Measured with `{command}`:\n",

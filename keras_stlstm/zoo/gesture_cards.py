@@ -20,7 +20,9 @@ import functools
 
 import numpy as np
 
-from keras_stlstm.zoo.cards import _read_json_object, card_heading, _run_section, resolve_repo_path, training_summary
+from keras_stlstm.zoo.cards import (
+    _read_json_object, card_heading, _run_section, recipe_section, resolve_repo_path, training_summary,
+)
 from keras_stlstm.zoo.gesture_evaluation import fraction_key
 from keras_stlstm.zoo.published import PUBLISHED_GESTURE_TABLE_1
 
@@ -172,11 +174,10 @@ def _fine_tune_section(info, model):
 
 
 def _training_section(facts):
-    recipe = facts.get("recipe")
     return "\n".join([
         "## Training\n",
         SYNTHETIC_DATA + "\n",
-        (f"Recipe: `{recipe}` (`keras-stlstm train {recipe}`).\n" if recipe else "Recipe: not recorded.\n"),
+        recipe_section(facts),
         _run_section(facts) + "\n",
     ])
 

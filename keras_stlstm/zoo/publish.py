@@ -49,6 +49,41 @@ def copy_run_logs(run_dir, logs_dir):
     return copied
 
 
+def stage_facts(run_metrics, recipes, logs_dir):
+    """The card's "stages" of a warm-started run, copying each earlier run's logs into
+    `logs_dir`/stage_K/ (when its folder is still there).
+
+    Args:
+        run_metrics: the run's metrics.json (its "earlier_stages", oldest first).
+        recipes: the TOML recipe of every stage, oldest first, the run's own last.
+        logs_dir: where the run's own logs went (zoo_cards/logs/NAME).
+
+    Returns:
+        list of {"recipe", "logs", "steps", "training_minutes", "training_clock"}, or []
+        for a run that was not warm-started.
+
+    Raises:
+        ValueError: the number of recipes does not match the stages.
+    """
+    earlier = run_metrics.get("earlier_stages") or []
+    if not earlier:
+        return []
+    if len(recipes) != len(earlier) + 1:
+        raise ValueError(f"The run has {len(earlier) + 1} training stages (it was warm-started from "
+                         f"{earlier[-1].get('run')}); give --recipe once per stage, oldest first "
+                         f"(received {len(recipes)}).")
+    stages = []
+    for number, (stage, recipe) in enumerate(zip(earlier, recipes), 1):
+        stage_logs = pathlib.Path(logs_dir) / f"stage_{number}"
+        if stage.get("run") and (pathlib.Path(stage["run"]) / "metrics.json").is_file():
+            copy_run_logs(stage["run"], stage_logs)
+        stages.append({"recipe": str(recipe), "logs": str(stage_logs) if stage_logs.is_dir() else None,
+                       **{k: stage.get(k) for k in ("steps", "training_minutes", "training_clock")}})
+    stages.append({"recipe": str(recipes[-1]), "logs": str(logs_dir),
+                   **{k: run_metrics.get(k) for k in ("steps", "training_minutes", "training_clock")}})
+    return stages
+
+
 def publish_run(run_dir, name, description, recipe=None, logs_root="zoo_cards/logs", hardware=None,
                 facts_dir=FACTS_DIR, weights_dir=None, overwrite=False, extra_facts=None,
                 recalibrate_batch_norm_batches=0):
@@ -58,7 +93,8 @@ def publish_run(run_dir, name, description, recipe=None, logs_root="zoo_cards/lo
         run_dir: the run folder (holds model/ and the logs).
         name: the preset name.
         description: one line for the registry.
-        recipe: the TOML recipe the run came from (recorded in the card facts).
+        recipe: the TOML recipe the run came from (recorded in the card facts); for a
+            warm-started run, a list of the recipe of every stage, oldest first.
         logs_root: where the run's logs are copied (logs_root/NAME/).
         hardware: text for the card; default `machine_description()`.
         facts_dir: folder of the card facts JSON files.
@@ -83,6 +119,10 @@ def publish_run(run_dir, name, description, recipe=None, logs_root="zoo_cards/lo
         raise FileNotFoundError(f"{run_dir} holds no finished model ({model_dir}/config.json is missing); "
                                 "let `keras-stlstm train` finish first.")
     logs_dir = pathlib.Path(logs_root) / name
+    recipes = [recipe] if isinstance(recipe, (str, os.PathLike)) else list(recipe or [])
+    metrics_file = run_dir / "metrics.json"
+    run_metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}
+    stages = stage_facts(run_metrics, recipes, logs_dir)  # checks the recipes before anything is written
     copy_run_logs(run_dir, logs_dir)
     model = keras.saving.load_model(model_dir, safe_mode=True, compile=False)
     run_recipe = json.loads((logs_dir / "recipe.json").read_text(encoding="utf-8"))
@@ -98,8 +138,11 @@ def publish_run(run_dir, name, description, recipe=None, logs_root="zoo_cards/lo
     facts_path = pathlib.Path(facts_dir) / f"{name}.json"
     facts = json.loads(facts_path.read_text(encoding="utf-8")) if facts_path.is_file() else {}
     facts.update({"run": str(logs_dir / "metrics.json"), "hardware": hardware or machine_description()})
-    if recipe:
-        facts["recipe"] = str(recipe)
+    facts.pop("stages", None)
+    if stages:
+        facts["stages"] = stages
+    if recipes:
+        facts["recipe"] = str(recipes[-1])
     recalibrated = recalibrate_batch_norm_batches or run_recipe["training"].get("batch_norm_recalibration_batches")
     if recalibrated:  # here or by the run itself
         facts["batch_norm_recalibration_batches"] = recalibrated
@@ -114,7 +157,8 @@ def add_parser(sub):
     p.add_argument("run_dir", help="the run folder written by `keras-stlstm train`")
     p.add_argument("name", help="preset name")
     p.add_argument("--description", required=True, help="one line for the registry")
-    p.add_argument("--recipe", default=None, help="the recipe TOML the run came from")
+    p.add_argument("--recipe", action="append", default=None,
+                   help="the recipe TOML the run came from; once per stage, oldest first, for a warm-started run")
     p.add_argument("--hardware", default=None, help="training hardware for the card (default: this machine)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing preset of that name")
     p.add_argument("--recalibrate-bn", type=int, default=0, metavar="BATCHES",

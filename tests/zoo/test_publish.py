@@ -59,3 +59,46 @@ def test_unfinished_run_is_refused(tmp_path, capsys):
         publish_run(tmp_path / "run", "x", "y")
     assert cli_main(["zoo-publish", str(tmp_path / "run"), "x", "--description", "y"]) != 0
     assert "no finished model" in capsys.readouterr().err
+
+
+def test_warm_started_run_records_its_stages_and_their_logs(tmp_path, monkeypatch):
+    from keras_stlstm.zoo.cards import recipe_section, training_summary
+
+    monkeypatch.chdir(tmp_path)
+    registry = tmp_path / "registry.json"
+    registry.write_text('{"presets": {}}')
+    monkeypatch.setattr("keras_stlstm.presets.registry.REGISTRY_PATH", registry)
+    (tmp_path / "runs" / "s1").mkdir(parents=True)
+    fake_run(tmp_path / "runs" / "s1")
+    (tmp_path / "runs" / "s2").mkdir()
+    fake_run(tmp_path / "runs" / "s2")
+    earlier = {"run": "runs/s1", "steps": 4, "training_minutes": 2.0, "training_clock": "cpu"}
+    (tmp_path / "runs" / "s2" / "metrics.json").write_text(json.dumps({
+        "training_minutes": 3.0, "training_clock": "cpu", "steps": 8, "epochs_run": 2,
+        "earlier_stages": [earlier], "total_steps": 12, "total_training_minutes": 5.0}))
+    facts_dir = tmp_path / "facts"
+    with pytest.raises(ValueError, match="2 training stages.*once per stage, oldest first \\(received 1\\)"):
+        publish_run("runs/s2", "tiny_b", "d", recipe="recipes/s2.toml", facts_dir=facts_dir,
+                    weights_dir=tmp_path / "weights")
+    assert not (tmp_path / "zoo_cards").exists()  # refused before anything was written
+    try:
+        publish_run("runs/s2", "tiny_b", "d", recipe=["recipes/s1.toml", "recipes/s2.toml"],
+                    facts_dir=facts_dir, weights_dir=tmp_path / "weights")
+        logs = tmp_path / "zoo_cards" / "logs" / "tiny_b"
+        assert (logs / "stage_1" / "metrics.json").read_text() == (tmp_path / "runs/s1/metrics.json").read_text()
+        facts = json.loads((facts_dir / "tiny_b.json").read_text())
+        assert facts["recipe"] == "recipes/s2.toml"
+        assert facts["stages"] == [
+            {"recipe": "recipes/s1.toml", "logs": "zoo_cards/logs/tiny_b/stage_1", "steps": 4,
+             "training_minutes": 2.0, "training_clock": "cpu"},
+            {"recipe": "recipes/s2.toml", "logs": "zoo_cards/logs/tiny_b", "steps": 8,
+             "training_minutes": 3.0, "training_clock": "cpu"}]
+        facts["run"] = json.loads((logs / "metrics.json").read_text())
+        summary = training_summary(facts)
+        assert summary["steps"] == 12 and summary["minutes"] == 5.0
+        text = recipe_section(facts)
+        assert "Trained in 2 stages" in text
+        assert "1. `recipes/s1.toml`: 4 steps, 2 min of CPU time, logs in `zoo_cards/logs/tiny_b/stage_1`" in text
+        assert "`keras-stlstm train recipes/s1.toml && keras-stlstm train recipes/s2.toml`" in text
+    finally:
+        remove_preset("tiny_b")
