@@ -24,11 +24,19 @@ def fake_run(run_dir):
     return model
 
 
-def test_publish_registers_the_preset_and_keeps_logs_and_facts(tmp_path, monkeypatch):
+@pytest.fixture
+def registry(tmp_path, monkeypatch):
+    """An empty registry.json in tmp_path, and a session registry read from it, both
+    restored afterwards (so later tests see the package's registry again)."""
+    path = tmp_path / "registry.json"
+    path.write_text('{"presets": {}}')
+    monkeypatch.setattr("keras_stlstm.presets.registry.REGISTRY_PATH", path)
+    monkeypatch.setattr("keras_stlstm.presets.registry._PRESETS", None)
+    return path
+
+
+def test_publish_registers_the_preset_and_keeps_logs_and_facts(tmp_path, monkeypatch, registry):
     monkeypatch.chdir(tmp_path)
-    registry = tmp_path / "registry.json"
-    registry.write_text('{"presets": {}}')
-    monkeypatch.setattr("keras_stlstm.presets.registry.REGISTRY_PATH", registry)
     (tmp_path / "run").mkdir()
     model = fake_run(tmp_path / "run")
     facts_dir = tmp_path / "facts"
@@ -61,13 +69,10 @@ def test_unfinished_run_is_refused(tmp_path, capsys):
     assert "no finished model" in capsys.readouterr().err
 
 
-def test_warm_started_run_records_its_stages_and_their_logs(tmp_path, monkeypatch):
+def test_warm_started_run_records_its_stages_and_their_logs(tmp_path, monkeypatch, registry):
     from keras_stlstm.zoo.cards import recipe_section, training_summary
 
     monkeypatch.chdir(tmp_path)
-    registry = tmp_path / "registry.json"
-    registry.write_text('{"presets": {}}')
-    monkeypatch.setattr("keras_stlstm.presets.registry.REGISTRY_PATH", registry)
     (tmp_path / "runs" / "s1").mkdir(parents=True)
     fake_run(tmp_path / "runs" / "s1")
     (tmp_path / "runs" / "s2").mkdir()
