@@ -119,7 +119,9 @@ def _comparison(name, facts, clips, labels, args):
         return None, note
     import keras
 
-    model = keras.saving.load_model(folder)
+    # Only predicted with: a run's model/ carries its training compile config, whose
+    # losses need not be importable here.
+    model = keras.saving.load_model(folder, compile=False, safe_mode=True)
     label = facts.get("comparison_label") or gesture_cards.DEFAULT_COMPARISON_LABEL
     return label, evaluate_early_recognizer(model, clips, labels, batch_size=args.batch_size,
                                             progress=not args.no_progress)
