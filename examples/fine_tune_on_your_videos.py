@@ -26,8 +26,8 @@ trained and then recalibrated on the training clips
 
 Measured (docs/experiments/fine_tune_gesture_a.log, one CPU thread, under a CPU-minute a run):
 `from_preset('gesture_a_synthetic', num_classes=4)` reaches 83% validation accuracy
-(20 of 24 rendered validation clips; 48 training clips) after 10 epochs: 87.5% after
-the first epoch already, between 75% and 87.5% in the later ones. The same run from a
+(20 of 24 rendered validation clips; 48 training clips) after 10 epochs: 79% after
+the first epoch already, between 71% and 96% in the later ones. The same run from a
 freshly built "cpu" model (`--fresh`) reaches 33% (chance: 25%; 67% on its
 training clips). The four classes are among the 27 the preset was trained on (the
 same renderer), so this measures a new head on motions the backbone knows, not
