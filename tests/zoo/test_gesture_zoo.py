@@ -229,6 +229,11 @@ def test_zoo_evaluate_gestures_scores_and_writes_cards(gesture_zoo, capsys, monk
 
     noaux = EarlyActivityRecognizer(num_classes=27, config="tiny", recall_window=5, classifier_steps=4)
     keras.saving.save_model(noaux, zoo["noaux"], zipped=False)  # a run's model/ folder, metrics and recipe beside
+    # A run's model/ keeps its training compile config, whose losses need not be importable where it is scored.
+    config = json.loads((zoo["noaux"] / "config.json").read_text())
+    config["compile_config"] = {"optimizer": "adam", "loss": {
+        "module": "not_a_module", "class_name": "MissingLoss", "config": {}, "registered_name": "x>MissingLoss"}}
+    (zoo["noaux"] / "config.json").write_text(json.dumps(config))
     (zoo["noaux"].parent / "metrics.json").write_text(json.dumps({"training_minutes": 1.5, "epochs_run": 2}))
     (zoo["noaux"].parent / "recipe.json").write_text(json.dumps({"training": {"steps_per_epoch": 10}}))
     monkeypatch.setattr(gesture_command, "GESTURE_TEST_SIZE", 6)
