@@ -23,10 +23,11 @@ def e3d_optimizer(learning_rate=1e-3):
 def adam_cosine(learning_rate=1e-3, decay_steps=None, warmup_steps=0, alpha=0.0):
     """Adam with a linear warm-up to `learning_rate`, then a cosine decay to `alpha` × it.
 
-    The run supplies `decay_steps` (its epochs × steps per epoch). Meant for a run that ends on a step count rather than a time budget
-    (a budget that stops it early leaves the rate part-way down), e.g. the
-    continuation stage of a warm start (keras_stlstm.training.warm_start), where
-    the warm-up spares the loaded weights the large first steps of a fresh Adam.
+    The run supplies `decay_steps` (its epochs × steps per epoch). Meant for a run
+    that ends on a step count rather than a time budget (a budget that stops it
+    early leaves the rate part-way down), e.g. the continuation stage of a warm
+    start (keras_stlstm.training.warm_start), where the warm-up spares the loaded
+    weights the large first steps of a fresh Adam.
 
     Args:
         learning_rate: peak learning rate.

@@ -14,8 +14,9 @@ minutes, and its own earlier stages) are recorded in the new run's metrics.json
 under "earlier_stages", so a model card can state the whole history.
 """
 
-import json
 import os
+
+from keras_stlstm.presets.files import read_json
 
 WEIGHTS_FILE = "model.weights.h5"
 
@@ -55,10 +56,8 @@ def load_initial_weights(model, path):
 
 
 def _read_json(path):
-    if not os.path.isfile(path):
-        return None
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
+    """The JSON file at `path`, or None when there is none."""
+    return read_json(path) if os.path.isfile(path) else None
 
 
 def earlier_stages(path):

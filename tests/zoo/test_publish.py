@@ -7,7 +7,7 @@ import pytest
 
 from keras_stlstm.cli import main as cli_main
 from keras_stlstm.models.gesture import GestureRecognizer
-from keras_stlstm.presets import from_preset, remove_preset
+from keras_stlstm.presets import from_preset
 from keras_stlstm.presets.files import sha256_file
 from keras_stlstm.zoo.publish import publish_run
 
@@ -42,23 +42,20 @@ def test_publish_registers_the_preset_and_keeps_logs_and_facts(tmp_path, monkeyp
     facts_dir = tmp_path / "facts"
     facts_dir.mkdir()
     (facts_dir / "tiny_a.json").write_text('{"summary": "hand-written"}')
-    try:
-        info = publish_run(tmp_path / "run", "tiny_a", "a tiny test preset", recipe="recipes/x.toml",
-                           hardware="test box", facts_dir=facts_dir, weights_dir=tmp_path / "weights")
-        assert info.builder == "GestureRecognizer"
-        folder = tmp_path / "weights" / "tiny_a"
-        assert info.files["model.weights.h5"] == sha256_file(folder / "model.weights.h5")
-        assert json.loads(registry.read_text())["presets"]["tiny_a"]["files"] == info.files
-        logs = tmp_path / "zoo_cards" / "logs" / "tiny_a"
-        assert (logs / "training_log.csv").read_text() == "epoch,loss\n0,1.5\n"
-        facts = json.loads((facts_dir / "tiny_a.json").read_text())
-        assert facts == {"summary": "hand-written", "run": "zoo_cards/logs/tiny_a/metrics.json",
-                         "hardware": "test box", "recipe": "recipes/x.toml"}
-        clip = np.random.default_rng(0).random((1, 4, 16, 16, 3)).astype("float32")
-        np.testing.assert_allclose(from_preset(folder).predict(clip, verbose=0), model.predict(clip, verbose=0),
-                                   atol=1e-6)
-    finally:
-        remove_preset("tiny_a")
+    info = publish_run(tmp_path / "run", "tiny_a", "a tiny test preset", recipe="recipes/x.toml",
+                       hardware="test box", facts_dir=facts_dir, weights_dir=tmp_path / "weights")
+    assert info.builder == "GestureRecognizer"
+    folder = tmp_path / "weights" / "tiny_a"
+    assert info.files["model.weights.h5"] == sha256_file(folder / "model.weights.h5")
+    assert json.loads(registry.read_text())["presets"]["tiny_a"]["files"] == info.files
+    logs = tmp_path / "zoo_cards" / "logs" / "tiny_a"
+    assert (logs / "training_log.csv").read_text() == "epoch,loss\n0,1.5\n"
+    facts = json.loads((facts_dir / "tiny_a.json").read_text())
+    assert facts == {"summary": "hand-written", "run": "zoo_cards/logs/tiny_a/metrics.json",
+                     "hardware": "test box", "recipe": "recipes/x.toml"}
+    clip = np.random.default_rng(0).random((1, 4, 16, 16, 3)).astype("float32")
+    np.testing.assert_allclose(from_preset(folder).predict(clip, verbose=0), model.predict(clip, verbose=0),
+                               atol=1e-6)
 
 
 def test_unfinished_run_is_refused(tmp_path, capsys):
@@ -86,24 +83,21 @@ def test_warm_started_run_records_its_stages_and_their_logs(tmp_path, monkeypatc
         publish_run("runs/s2", "tiny_b", "d", recipe="recipes/s2.toml", facts_dir=facts_dir,
                     weights_dir=tmp_path / "weights")
     assert not (tmp_path / "zoo_cards").exists()  # refused before anything was written
-    try:
-        publish_run("runs/s2", "tiny_b", "d", recipe=["recipes/s1.toml", "recipes/s2.toml"],
-                    facts_dir=facts_dir, weights_dir=tmp_path / "weights")
-        logs = tmp_path / "zoo_cards" / "logs" / "tiny_b"
-        assert (logs / "stage_1" / "metrics.json").read_text() == (tmp_path / "runs/s1/metrics.json").read_text()
-        facts = json.loads((facts_dir / "tiny_b.json").read_text())
-        assert facts["recipe"] == "recipes/s2.toml"
-        assert facts["stages"] == [
-            {"recipe": "recipes/s1.toml", "logs": "zoo_cards/logs/tiny_b/stage_1", "steps": 4,
-             "training_minutes": 2.0, "training_clock": "cpu"},
-            {"recipe": "recipes/s2.toml", "logs": "zoo_cards/logs/tiny_b", "steps": 8,
-             "training_minutes": 3.0, "training_clock": "cpu"}]
-        facts["run"] = json.loads((logs / "metrics.json").read_text())
-        summary = training_summary(facts)
-        assert summary["steps"] == 12 and summary["minutes"] == 5.0
-        text = recipe_section(facts)
-        assert "Trained in 2 stages" in text
-        assert "1. `recipes/s1.toml`: 4 steps, 2 min of CPU time, logs in `zoo_cards/logs/tiny_b/stage_1`" in text
-        assert "`keras-stlstm train recipes/s1.toml && keras-stlstm train recipes/s2.toml`" in text
-    finally:
-        remove_preset("tiny_b")
+    publish_run("runs/s2", "tiny_b", "d", recipe=["recipes/s1.toml", "recipes/s2.toml"],
+                facts_dir=facts_dir, weights_dir=tmp_path / "weights")
+    logs = tmp_path / "zoo_cards" / "logs" / "tiny_b"
+    assert (logs / "stage_1" / "metrics.json").read_text() == (tmp_path / "runs/s1/metrics.json").read_text()
+    facts = json.loads((facts_dir / "tiny_b.json").read_text())
+    assert facts["recipe"] == "recipes/s2.toml"
+    assert facts["stages"] == [
+        {"recipe": "recipes/s1.toml", "logs": "zoo_cards/logs/tiny_b/stage_1", "steps": 4,
+         "training_minutes": 2.0, "training_clock": "cpu"},
+        {"recipe": "recipes/s2.toml", "logs": "zoo_cards/logs/tiny_b", "steps": 8,
+         "training_minutes": 3.0, "training_clock": "cpu"}]
+    facts["run"] = json.loads((logs / "metrics.json").read_text())
+    summary = training_summary(facts)
+    assert summary["steps"] == 12 and summary["minutes"] == 5.0
+    text = recipe_section(facts)
+    assert "Trained in 2 stages" in text
+    assert "1. `recipes/s1.toml`: 4 steps, 2 min of CPU time, logs in `zoo_cards/logs/tiny_b/stage_1`" in text
+    assert "`keras-stlstm train recipes/s1.toml && keras-stlstm train recipes/s2.toml`" in text
