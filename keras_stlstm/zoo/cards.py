@@ -174,8 +174,8 @@ def recipe_section(facts):
     if len(stages) < 2:
         recipe = facts.get("recipe")
         return f"Recipe: `{recipe}` (`keras-stlstm train {recipe}`).\n" if recipe else "Recipe: not recorded.\n"
-    lines = [f"Trained in {len(stages)} stages, each starting from the weights the previous one saved "
-             "(`[training] initial_weights`, `keras_stlstm.training.warm_start`):\n"]
+    lines = [f"Trained in {len(stages)} stages: the first from scratch, each later one from the weights "
+             "the stage before it saved (`[training] initial_weights`, `keras_stlstm.training.warm_start`):\n"]
     for number, stage in enumerate(stages, 1):
         minutes = stage.get("training_minutes")
         clock = " of CPU time" if stage.get("training_clock") == "cpu" else ""
