@@ -25,9 +25,9 @@ trained and then recalibrated on the training clips
 (`keras_stlstm.training.batch_norm.recalibrate_batch_norm`).
 
 Measured (docs/experiments/fine_tune_gesture_a.log, one CPU thread, under a CPU-minute a run):
-`from_preset('gesture_a_synthetic', num_classes=4)` reaches 83% validation accuracy
-(20 of 24 rendered validation clips; 48 training clips) after 10 epochs: 79% after
-the first epoch already, between 71% and 96% in the later ones. The same run from a
+`from_preset('gesture_a_synthetic', num_classes=4)` reaches 92% validation accuracy
+(22 of 24 rendered validation clips; 48 training clips) after 10 epochs: 88% after
+the first epoch already, between 67% and 96% in the later ones. The same run from a
 freshly built "cpu" model (`--fresh`) reaches 33% (chance: 25%; 67% on its
 training clips). The four classes are among the 27 the preset was trained on (the
 same renderer), so this measures a new head on motions the backbone knows, not
