@@ -14,7 +14,7 @@ def e3d_optimizer(learning_rate=1e-3):
 
     Example:
 
-    >>> float(e3d_optimizer().learning_rate)
+    >>> round(float(e3d_optimizer().learning_rate), 6)  # a float32 variable
     0.001
     """
     return keras.optimizers.Adam(learning_rate=learning_rate)
