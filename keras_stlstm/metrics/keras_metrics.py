@@ -5,6 +5,9 @@ Each metric accumulates the mean per-frame value of the NumPy reference in
 SSIM, PSNR for data range 1) over (batch, T, H, W, C) frames in [0, 1]. With
 `per_frame=True` it also accumulates one mean per future frame (`frame_results()`),
 which needs the number of frames up front (Keras creates metric state eagerly).
+With `last_frames=N` it scores only the last N frames of the time axis: the future
+frames of a next-frame model, whose output also covers the context (see
+`video_prediction_metrics`).
 """
 
 import keras
@@ -19,16 +22,23 @@ class _FrameMetric(keras.metrics.Metric):
     Args:
         per_frame: also keep one mean per frame index (the last axis of the
             per-frame values, i.e. T for (batch, T, H, W, C) inputs).
-        num_frames: T, required with `per_frame=True`.
+        num_frames: T, required with `per_frame=True` (with `last_frames`, the
+            frames kept).
+        last_frames: score only the last `last_frames` frames of axis 1 of
+            (batch, T, H, W, C) inputs; None scores every frame.
         name, dtype: as for `keras.metrics.Metric`.
     """
 
-    def __init__(self, per_frame=False, num_frames=None, name=None, dtype=None):
+    def __init__(self, per_frame=False, num_frames=None, name=None, dtype=None, last_frames=None):
         super().__init__(name=name, dtype=dtype)
         self.per_frame = bool(per_frame)
         if self.per_frame and (not isinstance(num_frames, int) or num_frames < 1):
             raise ValueError(f"num_frames must be a positive int with per_frame=True, got {num_frames!r}")
+        if last_frames is not None and (isinstance(last_frames, bool) or not isinstance(last_frames, int)
+                                        or last_frames < 1):
+            raise ValueError(f"last_frames must be a positive int or None, got {last_frames!r}")
         self.num_frames = num_frames
+        self.last_frames = last_frames
         self.total = self.add_variable(shape=(), initializer="zeros", name="total")
         self.count = self.add_variable(shape=(), initializer="zeros", name="count")
         if self.per_frame:
@@ -47,6 +57,8 @@ class _FrameMetric(keras.metrics.Metric):
                 f"{self.name}: y_true and y_pred must have the same shape (..., H, W, C), "
                 f"got {y_true.shape} and {y_pred.shape}"
             )
+        if self.last_frames is not None:
+            y_true, y_pred = self._keep_last_frames(y_true), self._keep_last_frames(y_pred)
         values = self.frame_values(y_true, y_pred)
         weights = ops.ones_like(values)
         if sample_weight is not None:
@@ -66,6 +78,14 @@ class _FrameMetric(keras.metrics.Metric):
             self.frame_total.assign_add(ops.sum(flat_values, axis=0))
             self.frame_count.assign_add(ops.sum(ops.reshape(weights, (-1, self.num_frames)), axis=0))
 
+    def _keep_last_frames(self, frames):
+        if len(frames.shape) != 5 or (frames.shape[1] is not None and frames.shape[1] < self.last_frames):
+            raise ValueError(
+                f"{self.name}: last_frames={self.last_frames} expects (batch, T, H, W, C) frames "
+                f"with T >= {self.last_frames}, got shape {frames.shape}"
+            )
+        return frames[:, -self.last_frames:]
+
     def result(self):
         return ops.divide_no_nan(self.total, self.count)
 
@@ -81,7 +101,8 @@ class _FrameMetric(keras.metrics.Metric):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"per_frame": self.per_frame, "num_frames": self.num_frames})
+        config.update({"per_frame": self.per_frame, "num_frames": self.num_frames,
+                       "last_frames": self.last_frames})
         return config
 
 
@@ -98,8 +119,8 @@ class FrameMSE(_FrameMetric):
     4.0
     """
 
-    def __init__(self, per_frame=False, num_frames=None, name="frame_mse", dtype=None):
-        super().__init__(per_frame, num_frames, name=name, dtype=dtype)
+    def __init__(self, per_frame=False, num_frames=None, name="frame_mse", dtype=None, last_frames=None):
+        super().__init__(per_frame, num_frames, name=name, dtype=dtype, last_frames=last_frames)
 
     def frame_values(self, y_true, y_pred):
         return ops.sum(ops.square(y_true - y_pred), axis=(-3, -2, -1))
@@ -109,8 +130,8 @@ class FrameMSE(_FrameMetric):
 class FrameMAE(_FrameMetric):
     """Mean per-frame MAE: absolute error summed over each frame's pixels, averaged over frames."""
 
-    def __init__(self, per_frame=False, num_frames=None, name="frame_mae", dtype=None):
-        super().__init__(per_frame, num_frames, name=name, dtype=dtype)
+    def __init__(self, per_frame=False, num_frames=None, name="frame_mae", dtype=None, last_frames=None):
+        super().__init__(per_frame, num_frames, name=name, dtype=dtype, last_frames=last_frames)
 
     def frame_values(self, y_true, y_pred):
         return ops.sum(ops.abs(y_true - y_pred), axis=(-3, -2, -1))
@@ -126,8 +147,8 @@ class FramePSNR(_FrameMetric):
         per_frame, num_frames, name, dtype: see `FrameMSE`.
     """
 
-    def __init__(self, cap=100.0, per_frame=False, num_frames=None, name="frame_psnr", dtype=None):
-        super().__init__(per_frame, num_frames, name=name, dtype=dtype)
+    def __init__(self, cap=100.0, per_frame=False, num_frames=None, name="frame_psnr", dtype=None, last_frames=None):
+        super().__init__(per_frame, num_frames, name=name, dtype=dtype, last_frames=last_frames)
         self.cap = float(cap)
 
     def frame_values(self, y_true, y_pred):
@@ -171,8 +192,26 @@ def ssim_per_frame(y_true, y_pred):
 class FrameSSIM(_FrameMetric):
     """Mean per-frame SSIM (skimage's structural_similarity with data_range=1)."""
 
-    def __init__(self, per_frame=False, num_frames=None, name="frame_ssim", dtype=None):
-        super().__init__(per_frame, num_frames, name=name, dtype=dtype)
+    def __init__(self, per_frame=False, num_frames=None, name="frame_ssim", dtype=None, last_frames=None):
+        super().__init__(per_frame, num_frames, name=name, dtype=dtype, last_frames=last_frames)
 
     def frame_values(self, y_true, y_pred):
         return ssim_per_frame(y_true, y_pred)
+
+
+def video_prediction_metrics(model):
+    """The metrics a video-prediction training run logs, for `model` (a VideoPredictor).
+
+    Per-pixel "mse" and "mae" over all predicted frames (frames 2..T: the
+    one-step predictions inside the context and the future frames), and
+    `future_frame_mse`: the per-frame MSE of the future frames only, the number
+    the zoo evaluation reports (`keras-stlstm zoo-evaluate`), so that a run's
+    `val_future_frame_mse` reads on the same scale as a model card.
+
+    Args:
+        model: a model with a `future_frames` attribute.
+
+    Returns:
+        A list for `model.compile(metrics=...)`.
+    """
+    return ["mse", "mae", FrameMSE(last_frames=model.future_frames, name="future_frame_mse")]

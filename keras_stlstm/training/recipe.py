@@ -50,13 +50,14 @@ MODEL_CLASSES = {
 
 # What each task trains on and with. `targets`: how a batch of the source
 # becomes (inputs, targets) for `fit` (see train.make_targets). `loss`: a loss
-# name, or "module:function" building the losses from the model.
+# name, or "module:function" building the losses from the model; `metrics`
+# likewise (Keras metric names, or a "module:function" builder).
 TASKS = {
     "video_prediction": {
         "data_kind": "sequences",
         "targets": "next_frames",
         "loss": "l1_l2_loss",
-        "metrics": ["mse", "mae"],
+        "metrics": "keras_stlstm.metrics.keras_metrics:video_prediction_metrics",
         "optimizer": "e3d",
     },
     "classification": {

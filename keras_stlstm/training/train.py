@@ -116,6 +116,14 @@ def resolve_loss(name, model):
     return LOSSES.get(name, name) if isinstance(name, str) else name
 
 
+def resolve_metrics(spec, model):
+    """Metrics for `compile`: a "module:function" builder called with the model,
+    or Keras metric names (a list, or a dict by output) as they are."""
+    if isinstance(spec, str) and ":" in spec:
+        return import_object(spec)(model)
+    return spec
+
+
 def build_callbacks(options_by_name):
     return [import_object(CALLBACKS[name])(**options) for name, options in options_by_name.items()]
 
@@ -227,7 +235,8 @@ def _run(recipe, output_dir, start_epoch, verbose, extra_callbacks):
         model.compile(
             optimizer=build_optimizer(recipe["optimizer"], training["epochs"] * steps),
             loss=resolve_loss(training["loss"] or task["loss"], model),
-            metrics=training["metrics"] if training["metrics"] is not None else task["metrics"],
+            metrics=resolve_metrics(training["metrics"] if training["metrics"] is not None else task["metrics"],
+                                    model),
             jit_compile=training["jit_compile"],
         )
         # The CSV row of an epoch is written before its backup, so that every

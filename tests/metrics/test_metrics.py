@@ -161,6 +161,24 @@ def test_keras_metrics_in_compiled_model_and_serialization():
     assert (restored.cap, restored.per_frame, restored.num_frames) == (42.0, True, 5)
 
 
+@pytest.mark.backends
+def test_keras_metrics_score_only_the_last_frames():
+    """last_frames=N scores frames T-N..T-1 of (batch, T, H, W, C), as the NumPy reference on that slice."""
+    true = np.stack([blob_frames(s, t=5, size=16) for s in range(3)]).astype("float32")
+    pred = np.clip(true + np.random.default_rng(1).normal(0, 0.2, true.shape), 0, 1).astype("float32")
+    pred[:, :3] = 0.0  # large errors in the frames that must not count
+    metric = FrameMSE(last_frames=2, per_frame=True, num_frames=2, name="future_frame_mse")
+    metric.update_state(true, pred)
+    values = frame_mse(true[:, 3:], pred[:, 3:])
+    np.testing.assert_allclose(float(metric.result()), values.mean(), rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(metric.frame_results()), values.mean(axis=0), rtol=1e-5)
+    everything = FrameMSE()
+    everything.update_state(true, pred)
+    assert float(everything.result()) > 2 * float(metric.result())
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(metric))
+    assert (restored.last_frames, restored.name) == (2, "future_frame_mse")
+
+
 def test_keras_metric_argument_errors():
     with pytest.raises(ValueError, match="num_frames"):
         FrameMSE(per_frame=True)
@@ -169,3 +187,7 @@ def test_keras_metric_argument_errors():
         metric.update_state(np.zeros((1, 3, 8, 8, 1)), np.zeros((1, 3, 8, 8, 1)))
     with pytest.raises(ValueError, match="created with per_frame=False"):
         FrameMSE().frame_results()
+    with pytest.raises(ValueError, match="last_frames must be a positive int"):
+        FrameMSE(last_frames=0)
+    with pytest.raises(ValueError, match=r"last_frames=4 expects \(batch, T, H, W, C\) frames with T >= 4"):
+        FrameMSE(last_frames=4).update_state(np.zeros((1, 3, 8, 8, 1)), np.zeros((1, 3, 8, 8, 1)))

@@ -190,6 +190,9 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path, capsys):
         np.testing.assert_allclose(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b), atol=1e-6)
     log = read_log(tmp_path / "interrupted")
     assert [row["epoch"] for row in log] == ["0", "1", "2"]
+    # Video runs also log the zoo's number: per-frame MSE of the future frames only.
+    assert {"mse", "mae", "future_frame_mse"} <= set(log[0])
+    assert not TF or "val_future_frame_mse" in log[0]
     # Same rows as the straight run, but for the training time, which adds up across the resume.
     without_time = lambda rows: [{k: v for k, v in row.items() if k != "elapsed_minutes"} for row in rows]
     assert without_time(log) == without_time(read_log(tmp_path / "straight"))
