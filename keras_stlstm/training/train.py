@@ -108,20 +108,24 @@ def build_optimizer(section, total_steps):
     return function(**arguments)
 
 
+def _built_with_model(spec, model, otherwise):
+    """Calls a "module:function" builder with the model (how recipes and tasks name
+    losses and metrics that depend on it); any other spec gives `otherwise`."""
+    if isinstance(spec, str) and ":" in spec:
+        return import_object(spec)(model)
+    return otherwise
+
+
 def resolve_loss(name, model):
     """This package's losses by plain name, "module:function" builders called with
     the model; anything else goes to Keras."""
-    if isinstance(name, str) and ":" in name:
-        return import_object(name)(model)
-    return LOSSES.get(name, name) if isinstance(name, str) else name
+    return _built_with_model(name, model, LOSSES.get(name, name) if isinstance(name, str) else name)
 
 
 def resolve_metrics(spec, model):
     """Metrics for `compile`: a "module:function" builder called with the model,
     or Keras metric names (a list, or a dict by output) as they are."""
-    if isinstance(spec, str) and ":" in spec:
-        return import_object(spec)(model)
-    return spec
+    return _built_with_model(spec, model, spec)
 
 
 def build_callbacks(options_by_name):
