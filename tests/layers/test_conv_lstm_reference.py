@@ -205,3 +205,36 @@ def test_conv_lstm_equals_keras_conv_lstm2d():
     randomize(ours, seed=6)
     theirs.set_weights(ours.get_weights())
     np.testing.assert_allclose(np.asarray(ours(x)), np.asarray(theirs(x)), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.backends
+@pytest.mark.parametrize("concat_outputs", [False, True], ids=["top", "all_layers"])
+def test_video_prediction_convlstm_stack_matches_reference(concat_outputs):
+    # The VideoPredictor's ConvLSTM stack: layer k's h feeds layer k+1; its step output is
+    # the top h, or (Shi et al. 2015's forecaster) every layer's h concatenated, bottom first.
+    from keras_stlstm.models.video_prediction import ConvLSTMStackCell
+
+    rng = np.random.default_rng(7)
+    filters = (5, 4)
+    x = rng.normal(size=(BATCH, STEPS, HEIGHT, WIDTH, CIN)).astype("float32")
+    stack = ConvLSTMStackCell(list(filters), 3, concat_outputs=concat_outputs)
+    stack.build(x[:, 0].shape)
+    randomize(stack, seed=8)
+    per_layer = [{v.name: np.asarray(v, dtype="float64") for v in cell.weights} for cell in stack.cells]
+
+    states = stack.get_initial_state(BATCH)
+    h = [np.zeros((BATCH, HEIGHT, WIDTH, f)) for f in filters]
+    c = [np.zeros((BATCH, HEIGHT, WIDTH, f)) for f in filters]
+    for t in range(STEPS):
+        out, states = stack(x[:, t], states)
+        below = x[:, t].astype("float64")
+        for k, w in enumerate(per_layer):
+            h[k], c[k] = convlstm_step(w, below, h[k], c[k])
+            below = h[k]
+        expected = np.concatenate(h, axis=-1) if concat_outputs else h[-1]
+        assert_close(keras.ops.convert_to_numpy(out), expected)
+    assert out.shape[-1] == (sum(filters) if concat_outputs else filters[-1])
+    assert tuple(stack.output_shape_per_sample()) == (HEIGHT, WIDTH, out.shape[-1])
+    for k in range(len(filters)):
+        assert_close(keras.ops.convert_to_numpy(states[2 * k]), h[k])
+        assert_close(keras.ops.convert_to_numpy(states[2 * k + 1]), c[k])

@@ -59,12 +59,16 @@ def manual_rollout(model, frames, feed_truth):
     return np.stack(outputs, axis=1)
 
 
-@pytest.fixture(scope="module", params=BACKBONES)
+# Each backbone, plus ConvLSTM with the decoder on every layer's hidden state (Shi et al. 2015).
+TRAINED = [(b, {}) for b in BACKBONES] + [("convlstm", {"decoder_input": "all_layers"})]
+
+
+@pytest.fixture(scope="module", params=TRAINED, ids=lambda p: "-".join([p[0]] + list(p[1].values())))
 def trained(request):
     """(backbone, model, frames, losses): each backbone overfitted on one tiny batch."""
-    backbone = request.param
+    backbone, overrides = request.param
     keras.utils.set_random_seed(0)
-    model = tiny(backbone)
+    model = tiny(backbone, **overrides)
     frames = moving_squares()
     model.compile(keras.optimizers.Adam(1e-2), l1_l2_loss, jit_compile=JIT)
     history = model.fit(frames, frames[:, 1:], epochs=30, batch_size=2, verbose=0)
@@ -223,6 +227,19 @@ def test_config_round_trip():
     clone = VideoPredictor.from_config(model.get_config())
     assert clone.get_config() == model.get_config()
     assert clone.count_params() == model.count_params()
+    assert model.get_config()["decoder_input"] == "top"
+
+
+def test_convlstm_decoder_on_all_layers():
+    top = tiny("convlstm", filters=[8, 12])
+    both = tiny("convlstm", filters=[8, 12], decoder_input="all_layers")
+    # The 1x1 decoder reads 8 + 12 channels instead of 12: 8 x 16 more kernel weights.
+    assert both.prediction_cell.decoder.kernel.shape == (1, 1, 20, 16)
+    assert both.count_params() - top.count_params() == 8 * 16
+    clone = VideoPredictor.from_config(both.get_config())
+    assert clone.get_config() == both.get_config() and clone.decoder_input == "all_layers"
+    out = keras.ops.convert_to_numpy(both(moving_squares(), training=False))
+    assert out.shape == (2, 3, 16, 16, 1) and np.isfinite(out).all()
 
 
 def test_clear_errors():
@@ -236,6 +253,10 @@ def test_clear_errors():
         tiny("convlstm", output_activation="relu")
     with pytest.raises(ValueError, match="layer_norm"):
         tiny("convlstm", layer_norm=True)
+    with pytest.raises(ValueError, match=r"decoder_input.*'top', 'all_layers'"):
+        tiny("convlstm", decoder_input="concat")
+    with pytest.raises(ValueError, match="only applies to backbone='convlstm'"):
+        tiny("predrnn", decoder_input="all_layers")
     model = tiny("convlstm")
     with pytest.raises(ValueError, match=r"4, 16, 16, 1\)"):
         model(np.zeros((1, 4, 32, 32, 1), "float32"))

@@ -10,6 +10,13 @@ output to one patched frame:
 | "predrnn"  | `SpatioTemporalLSTMCell`            | 4 x 128, kernel 5, no layer norm | 1x1 Conv2D |
 | "convlstm" | `ConvLSTMStackCell` (below)         | 4 x 128, kernel 5                | 1x1 Conv2D |
 
+The ConvLSTM decoder reads the top layer's hidden state by default, like the
+other two; `decoder_input="all_layers"` feeds it every layer's hidden state
+concatenated instead, the forecaster output of the ConvLSTM paper (Shi et al.
+2015, section 3.3: "we concatenate all the states in the forecasting network
+and feed them into a 1 x 1 convolutional layer to generate the final
+prediction").
+
 The PredRNN defaults are thuml/predrnn-pytorch's Moving MNIST script; the E3D
 ones the paper's (google/e3d_lstm's flags). For ConvLSTM we take the same
 4 x 128, kernel 5, patch 4 stack as PredRNN: that is OpenSTL's "ConvLSTM-S"
@@ -26,6 +33,7 @@ from keras_stlstm.layers.eidetic_3d_lstm import Eidetic3DLSTMCell
 from keras_stlstm.layers.spatiotemporal_lstm import SpatioTemporalLSTMCell, normalize_stack_filters
 
 BACKBONES = ("e3d", "predrnn", "convlstm")
+DECODER_INPUTS = ("top", "all_layers")
 
 DEFAULTS = {
     "e3d": {"filters": (64, 64, 64, 64), "kernel_size": (2, 5, 5), "layer_norm": True},
@@ -55,14 +63,18 @@ class ConvLSTMStackCell(SpatialCell):
     Args:
         filters: int or list of ints, F of each layer.
         kernel_size: int or (kh, kw) of every layer.
-        **kwargs: forwarded to every `ConvLSTMCell` (activation, initialisers...).
+        concat_outputs: False (default): the step output is the top layer's
+            h'. True: every layer's h' concatenated on the channels, bottom
+            first (Shi et al. 2015's forecaster output), (batch, H, W, sum F).
+        cell_kwargs: dict forwarded to every `ConvLSTMCell` (activation,
+            initialisers...).
 
     Call arguments:
         inputs: one step's input, (batch, H, W, Cin).
         states: [h_0, c_0, ..., h_{L-1}, c_{L-1}], each (batch, H, W, F_k).
 
     Returns:
-        (h_top', new_states).
+        (output, new_states): output is h_top' or the concatenated h's.
 
     Example:
 
@@ -75,7 +87,7 @@ class ConvLSTMStackCell(SpatialCell):
     ((2, 16, 16, 8), 4)
     """
 
-    def __init__(self, filters, kernel_size=5, cell_kwargs=None, **kwargs):
+    def __init__(self, filters, kernel_size=5, concat_outputs=False, cell_kwargs=None, **kwargs):
         super().__init__(**kwargs)
         if isinstance(filters, int):
             filters = (filters,)
@@ -83,6 +95,7 @@ class ConvLSTMStackCell(SpatialCell):
         if not self.filters:
             raise ValueError("Argument `filters` must name at least one layer. Received: filters=()")
         self.kernel_size = kernel_size
+        self.concat_outputs = bool(concat_outputs)
         self.cell_kwargs = dict(cell_kwargs or {})
         self.cells = [
             ConvLSTMCell(f, kernel_size, name=f"conv_lstm_cell_{n}", dtype=kwargs.get("dtype"), **self.cell_kwargs)
@@ -99,21 +112,46 @@ class ConvLSTMStackCell(SpatialCell):
         return [shape for cell in self.cells for shape in cell.state_shapes()]
 
     def output_shape_per_sample(self):
-        return self.cells[-1].output_shape_per_sample()
+        top = tuple(self.cells[-1].output_shape_per_sample())
+        if not self.concat_outputs:
+            return top
+        return top[:-1] + (sum(cell.filters for cell in self.cells),)
 
     def call(self, inputs, states, training=False):
-        x, new_states = inputs, []
+        x, new_states, outputs = inputs, [], []
         for n, cell in enumerate(self.cells):
             x, layer_states = cell(x, states[2 * n : 2 * n + 2], training=training)
             new_states += list(layer_states)
+            outputs.append(x)
+        if self.concat_outputs and len(outputs) > 1:
+            x = ops.concatenate(outputs, axis=-1)
         return x, new_states
 
     def get_config(self):
         config = super().get_config()
         config.update(
-            {"filters": list(self.filters), "kernel_size": self.kernel_size, "cell_kwargs": self.cell_kwargs}
+            {
+                "filters": list(self.filters),
+                "kernel_size": self.kernel_size,
+                "concat_outputs": self.concat_outputs,
+                "cell_kwargs": self.cell_kwargs,
+            }
         )
         return config
+
+
+def check_decoder_input(backbone, decoder_input):
+    """Returns `decoder_input` if `backbone` can use it, else raises a ValueError."""
+    if decoder_input not in DECODER_INPUTS:
+        raise ValueError(
+            f"Argument `decoder_input` must be one of {list(DECODER_INPUTS)}; received {decoder_input!r}."
+        )
+    if decoder_input != "top" and backbone != "convlstm":
+        raise ValueError(
+            f"Argument `decoder_input={decoder_input!r}` only applies to backbone='convlstm' (the "
+            f"PredRNN and E3D stacks pass their memory up the layers); use 'top' with backbone={backbone!r}."
+        )
+    return decoder_input
 
 
 def resolve_backbone_args(backbone, filters, kernel_size, layer_norm, recall_window, depth):
@@ -159,7 +197,9 @@ def _int_tuple(filters, name):
     return values
 
 
-def make_stack_cell(backbone, filters, kernel_size, layer_norm, depth, recall_window, history_length):
+def make_stack_cell(
+    backbone, filters, kernel_size, layer_norm, depth, recall_window, history_length, decoder_input="top"
+):
     """Builds the (unbuilt) stack cell of `backbone` with resolved arguments."""
     if backbone == "e3d":
         return Eidetic3DLSTMCell(
@@ -173,7 +213,7 @@ def make_stack_cell(backbone, filters, kernel_size, layer_norm, depth, recall_wi
         )
     if backbone == "predrnn":
         return SpatioTemporalLSTMCell(filters, kernel_size, layer_norm=layer_norm, name="stack")
-    return ConvLSTMStackCell(filters, kernel_size, name="stack")
+    return ConvLSTMStackCell(filters, kernel_size, concat_outputs=decoder_input == "all_layers", name="stack")
 
 
 def make_decoder(backbone, out_channels, depth):

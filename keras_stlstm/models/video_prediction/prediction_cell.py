@@ -1,6 +1,6 @@
 """One step of video prediction: frame in, predicted next frame out.
 
-    frame (H, W, C) --patch--> (H/p, W/p, p·p·C) --stack cell--> top hidden
+    frame (H, W, C) --patch--> (H/p, W/p, p·p·C) --stack cell--> top hidden (or all layers')
         --decoder--> (H/p, W/p, p·p·C) --activation--> --unpatch--> next frame (H, W, C)
 
 The whole-sequence model (`VideoPredictor`) runs `step_patched` in a loop over
@@ -13,6 +13,7 @@ from keras import ops
 from keras_stlstm.layers.base import check_positive_int
 from keras_stlstm.models.video_prediction.backbones import (
     check_backbone,
+    check_decoder_input,
     decode,
     make_decoder,
     make_stack_cell,
@@ -39,6 +40,9 @@ class FramePredictionCell(keras.layers.Layer):
             number of steps of a training sequence).
         output_activation: "sigmoid" (default) or "clip", mapping the decoder
             output to [0, 1].
+        decoder_input: "top" (default): the decoder reads the top layer's
+            output. "all_layers" (ConvLSTM only): every layer's hidden state,
+            concatenated (Shi et al. 2015).
 
     Call arguments:
         frame: (batch, H, W, C), one frame in [0, 1].
@@ -61,10 +65,12 @@ class FramePredictionCell(keras.layers.Layer):
         recall_window=None,
         history_length=None,
         output_activation="sigmoid",
+        decoder_input="top",
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.backbone = check_backbone(backbone)
+        self.decoder_input = check_decoder_input(self.backbone, decoder_input)
         self.channels = check_positive_int(channels, "channels")
         self.patch_size = check_positive_int(patch_size, "patch_size")
         self.depth = check_positive_int(depth, "depth")
@@ -80,7 +86,14 @@ class FramePredictionCell(keras.layers.Layer):
             )
         self.output_activation = output_activation
         self.stack = make_stack_cell(
-            self.backbone, self.filters, self.kernel_size, self.layer_norm, self.depth, recall_window, history_length
+            self.backbone,
+            self.filters,
+            self.kernel_size,
+            self.layer_norm,
+            self.depth,
+            recall_window,
+            history_length,
+            decoder_input=self.decoder_input,
         )
         self.decoder = make_decoder(self.backbone, self.patch_size**2 * self.channels, self.depth)
 
@@ -146,6 +159,7 @@ class FramePredictionCell(keras.layers.Layer):
                 "recall_window": self.recall_window,
                 "history_length": self.history_length,
                 "output_activation": self.output_activation,
+                "decoder_input": self.decoder_input,
             }
         )
         return config

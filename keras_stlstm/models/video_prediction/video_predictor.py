@@ -61,6 +61,10 @@ class VideoPredictor(PresetMixin, keras.Model):
             most recent T - 1.
         layer_norm: None = backbone default (E3D on, PredRNN off); ConvLSTM has none.
         output_activation: "sigmoid" or "clip".
+        decoder_input: "top" (default): the decoder reads the top layer.
+            "all_layers": ConvLSTM only, the decoder reads every layer's hidden
+            state concatenated, as the ConvLSTM paper's forecaster does (Shi et
+            al. 2015, section 3.3).
         sampling_seed: int or None, seed of the scheduled-sampling draws.
 
     Call arguments:
@@ -98,6 +102,7 @@ class VideoPredictor(PresetMixin, keras.Model):
         recall_window=None,
         layer_norm=None,
         output_activation="sigmoid",
+        decoder_input="top",
         sampling_seed=None,
         name=None,
         **kwargs,
@@ -117,6 +122,7 @@ class VideoPredictor(PresetMixin, keras.Model):
             recall_window=recall_window,
             history_length=total - 1,
             output_activation=output_activation,
+            decoder_input=decoder_input,
             name="prediction_cell",
         )
         rollout = ScheduledSamplingRollout(cell, context_frames, future_frames, seed=sampling_seed, name="rollout")
@@ -136,6 +142,7 @@ class VideoPredictor(PresetMixin, keras.Model):
         self.recall_window = recall_window
         self.layer_norm = cell.layer_norm
         self.output_activation = cell.output_activation
+        self.decoder_input = cell.decoder_input
         self.sampling_seed = sampling_seed
         self.prediction_cell = cell
         self.rollout = rollout
@@ -162,6 +169,7 @@ class VideoPredictor(PresetMixin, keras.Model):
             "recall_window": self.recall_window,
             "layer_norm": self.layer_norm,
             "output_activation": self.output_activation,
+            "decoder_input": self.decoder_input,
             "sampling_seed": self.sampling_seed,
         }
 
