@@ -5,7 +5,7 @@
     keras-stlstm info NAME
     keras-stlstm predict NAME --input clip.npy|video --horizon 10 --out rollout.gif|png
     keras-stlstm classify NAME --input video|frame_folder [--top-k 5] | --camera 0
-    keras-stlstm train RECIPE.toml
+    keras-stlstm train RECIPE.toml [RECIPE.toml ...] [--skip-finished]
     keras-stlstm evaluate NAME --data SOURCE
     keras-stlstm zoo-evaluate [--presets NAME ...] [--digits PATH|keras|sample] [--write-cards]
     keras-stlstm zoo-evaluate-gestures [--presets NAME ...] [--num-clips N] [--write-cards]
@@ -209,11 +209,20 @@ def _classify_camera(model, args):
 # --------------------------------------------------------------------- train / evaluate
 
 
-def cmd_train(args):
-    from keras_stlstm.training.train import train
+def add_train_arguments(parser):
+    """The arguments of `train` (also those of `python -m keras_stlstm.training.train`)."""
+    parser.add_argument("recipes", nargs="+", metavar="RECIPE",
+                        help="TOML recipe; several = the stages of a warm-start chain, trained in order")
+    parser.add_argument("--overwrite", action="store_true", help="replace a finished run in output_dir")
+    parser.add_argument("--skip-finished", action="store_true",
+                        help="skip a recipe whose output_dir holds a finished run (to resume a chain)")
+    parser.add_argument("--verbose", type=int, default=None, help="Keras fit verbosity (0, 1 or 2)")
 
-    result = train(args.recipe, overwrite=args.overwrite)
-    print(f"saved {result.model_dir}")
+
+def cmd_train(args):
+    from keras_stlstm.training.train import train_stages
+
+    train_stages(args.recipes, overwrite=args.overwrite, skip_finished=args.skip_finished, verbose=args.verbose)
     return 0
 
 
@@ -354,9 +363,8 @@ def build_parser():
     p.add_argument("--max-frames", type=int, default=None, help="stop the camera after N frames")
     p.set_defaults(func=cmd_classify)
 
-    p = sub.add_parser("train", help="train from a TOML recipe")
-    p.add_argument("recipe")
-    p.add_argument("--overwrite", action="store_true", help="replace a finished run in output_dir")
+    p = sub.add_parser("train", help="train from a TOML recipe (several: the stages of a chain, in order)")
+    add_train_arguments(p)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="evaluate a preset: Moving MNIST (predictors) or a clip folder (classifiers)")

@@ -1,4 +1,9 @@
-"""The training entry point: `train(recipe)` and `python -m keras_stlstm.training.train RECIPE.toml`.
+"""The training entry point: `train(recipe)` and `python -m keras_stlstm.training.train RECIPE.toml ...`.
+
+`train_stages(recipes)` (the command line with several recipes) trains the
+stages of a warm-start chain in order; with `skip_finished=True` the same
+command, run again after an interruption, skips the finished stages and
+resumes the interrupted one.
 
 A run writes into the recipe's `output_dir`:
 
@@ -388,20 +393,69 @@ def train(recipe, overwrite=False, verbose=None, callbacks=()):
     return TrainResult(model, history, output_dir, model_dir, metrics, start_epoch)
 
 
+def finished_run(recipe):
+    """The model folder of a finished run of `recipe` (path or dict) in its output_dir, or None.
+
+    Finished means trained to the end and recorded: `model/` and `metrics.json`
+    written, no backup of an interrupted run left.
+    """
+    output_dir = os.fspath(load_recipe(recipe)["training"]["output_dir"])
+    model_dir = os.path.join(output_dir, MODEL_DIR)
+    done = os.path.isdir(model_dir) and os.path.isfile(os.path.join(output_dir, METRICS_FILE))
+    return model_dir if done and backed_up_epoch(os.path.join(output_dir, BACKUP_DIR)) is None else None
+
+
+def train_stages(recipes, overwrite=False, skip_finished=False, verbose=None, report=print):
+    """Trains `recipes` one after the other: the stages of a warm-start chain.
+
+    Every recipe is validated before the first one trains, so that a mistake in
+    a late stage does not surface hours in.
+
+    Args:
+        recipes: TOML paths (or dicts), in training order.
+        overwrite: train every stage afresh (see `train`).
+        skip_finished: skip a stage whose output_dir holds a finished run
+            instead of raising; with it, the command that trains a chain also
+            resumes it after an interruption.
+        verbose: Keras `fit` verbosity, None = each recipe's.
+        report: called with one line per stage.
+
+    Returns:
+        The model folders, one per stage, in order.
+    """
+    if overwrite and skip_finished:
+        raise ValueError("Pass either overwrite=True (--overwrite) or skip_finished=True (--skip-finished), not both.")
+    recipes = list(recipes)
+    if not recipes:
+        raise ValueError("Expected at least one recipe (a TOML file).")
+    for recipe in recipes:
+        load_recipe(recipe)
+    model_dirs = []
+    for number, recipe in enumerate(recipes, 1):
+        name = recipe if isinstance(recipe, (str, os.PathLike)) else "recipe"
+        done = finished_run(recipe) if skip_finished else None
+        if done is None:
+            done = train(recipe, overwrite=overwrite, verbose=verbose).model_dir
+            report(f"[{number}/{len(recipes)}] {name}: saved {done}")
+        else:
+            report(f"[{number}/{len(recipes)}] {name}: skipped, already finished in {done}")
+        model_dirs.append(done)
+    return model_dirs
+
+
 def main(argv=None):
-    """Command line: `python -m keras_stlstm.training.train RECIPE.toml [--overwrite]`."""
+    """Command line (the same arguments as `keras-stlstm train`): `python -m keras_stlstm.training.train RECIPE.toml [RECIPE.toml ...] [--skip-finished]`."""
+    from keras_stlstm.cli import add_train_arguments
+
     parser = argparse.ArgumentParser(prog="python -m keras_stlstm.training.train", description=__doc__.split("\n")[0])
-    parser.add_argument("recipe", help="path of the TOML recipe")
-    parser.add_argument("--overwrite", action="store_true", help="replace a finished run in output_dir")
-    parser.add_argument("--verbose", type=int, default=None, help="Keras fit verbosity (0, 1 or 2)")
+    add_train_arguments(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        result = train(args.recipe, overwrite=args.overwrite, verbose=args.verbose)
+        train_stages(args.recipes, overwrite=args.overwrite, skip_finished=args.skip_finished, verbose=args.verbose)
     except (ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"saved {result.model_dir}")
     return 0
 
 

@@ -13,7 +13,9 @@ from keras_stlstm.training import load_recipe, train
 from keras_stlstm.training.optimizers import adam_cosine
 from keras_stlstm.training.warm_start import earlier_stages, load_initial_weights, totals, weights_file
 
-from tests.training.test_train_entry import tiny_recipe
+from keras_stlstm.training.train import finished_run, main, train_stages
+
+from tests.training.test_train_entry import StopAfterEpoch, tiny_recipe, with_change
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -56,6 +58,37 @@ def test_third_stage_lists_both_earlier_stages(tmp_path, monkeypatch):
     metrics = json.loads((tmp_path / "s3" / "metrics.json").read_text())
     assert [s["run"] for s in metrics["earlier_stages"]] == ["s1", "s2"]
     assert metrics["total_steps"] == 6
+
+
+def test_a_chain_of_stages_resumes_where_it_stopped(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    stages = [tiny_recipe("c1", epochs=1), tiny_recipe("c2", epochs=2, seed=8, initial_weights="c1/model")]
+    train(stages[0])
+    with pytest.raises(KeyboardInterrupt):  # a kill at the end of stage 2's second epoch
+        train(stages[1], callbacks=[StopAfterEpoch(1)])
+    assert finished_run(stages[0]) == os.path.join("c1", "model") and finished_run(stages[1]) is None
+    capsys.readouterr()
+
+    # Running the whole chain again skips stage 1 and resumes stage 2.
+    lines = []
+    model_dirs = train_stages(stages, skip_finished=True, report=lines.append)
+    assert "resuming from epoch 1" in capsys.readouterr().out
+    assert lines == ["[1/2] recipe: skipped, already finished in " + os.path.join("c1", "model"),
+                     "[2/2] recipe: saved " + os.path.join("c2", "model")]
+    assert model_dirs == [finished_run(s) for s in stages]
+    metrics = json.loads((tmp_path / "c2" / "metrics.json").read_text())
+    assert metrics["resumed_from_epoch"] == 1 and metrics["total_steps"] == 6
+
+    # Without --skip-finished a finished stage is not silently retrained.
+    with pytest.raises(ValueError, match="already holds a finished run"):
+        train_stages(stages)
+    # Every recipe is checked before the first trains: a typo in a late stage costs nothing.
+    late_typo = with_change(tiny_recipe("c4"), "training", "bach_size", 2)
+    with pytest.raises(ValueError, match="Unknown key 'bach_size'"):
+        train_stages([tiny_recipe("c3"), late_typo])
+    assert not (tmp_path / "c3").exists()
+    assert main(["a.toml", "--overwrite", "--skip-finished"]) == 2
+    assert "not both" in capsys.readouterr().err
 
 
 def test_weights_of_another_architecture_are_refused(tmp_path, monkeypatch):
