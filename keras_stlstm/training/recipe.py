@@ -98,6 +98,10 @@ TRAINING_KEYS = {
     # key: (default, required)
     "batch_size": (None, True),
     "epochs": (None, True),
+    # End the run after this many epochs although its schedules (learning rate
+    # decay) still span `epochs`: reproduces, at equal steps, a run that a time
+    # budget cut short part-way down its schedule.
+    "stop_after_epochs": (None, False),
     "steps_per_epoch": (None, False),
     "seed": (0, False),
     "output_dir": (None, True),
@@ -291,6 +295,10 @@ def validate_training(section):
     filled.update(section)
     _positive_int(filled, "batch_size", where)
     _positive_int(filled, "epochs", where)
+    _positive_int(filled, "stop_after_epochs", where, optional=True)
+    if filled["stop_after_epochs"] is not None and filled["stop_after_epochs"] > filled["epochs"]:
+        raise ValueError(f"{where} key 'stop_after_epochs' ({filled['stop_after_epochs']}) must not exceed "
+                         f"'epochs' ({filled['epochs']}), the length its schedules span.")
     _positive_int(filled, "steps_per_epoch", where, optional=True)
     if isinstance(filled["seed"], bool) or not isinstance(filled["seed"], int) or filled["seed"] < 0:
         raise ValueError(f"{where} key 'seed' must be an integer >= 0; received {filled['seed']!r}.")

@@ -262,7 +262,7 @@ def _run(recipe, output_dir, start_epoch, verbose, extra_callbacks):
         callbacks.append(keras.callbacks.BackupAndRestore(os.path.join(output_dir, BACKUP_DIR)))
         history = model.fit(
             train_ds,
-            epochs=training["epochs"],
+            epochs=training["stop_after_epochs"] or training["epochs"],
             steps_per_epoch=steps,
             validation_data=val_ds,
             validation_steps=recipe["data"]["validation_steps"] or None,
@@ -278,7 +278,7 @@ def _run(recipe, output_dir, start_epoch, verbose, extra_callbacks):
 
 # [training] keys an interrupted run may change when it resumes: they decide how
 # long it goes on or how it reports, not what each step computes.
-RESUMABLE_CHANGES = ("verbose", "time_budget_minutes", "batch_norm_recalibration_batches")
+RESUMABLE_CHANGES = ("verbose", "time_budget_minutes", "stop_after_epochs", "batch_norm_recalibration_batches")
 
 
 def _recipe_changes(old, new):

@@ -84,6 +84,8 @@ class StopAfterEpoch(keras.callbacks.Callback):
         ("optimizer", "name", "adam", False, "exactly one of 'recipe'"),
         ("training", "distribution", "model_parallel", False, "'distribution' must be one of"),
         ("training", "epochs", 0, False, "'epochs' must be a positive integer"),
+        ("training", "stop_after_epochs", 4, False, "'stop_after_epochs' \\(4\\) must not exceed 'epochs' \\(3\\)"),
+        ("training", "stop_after_epochs", 0, False, "'stop_after_epochs' must be a positive integer"),
         ("training", "callbacks", {"scheduled_samplng": {}}, False, "Unknown callback 'scheduled_samplng'"),
         ("training", "callbacks", {"scheduled_sampling": {"rat": 1e-3}}, False, "Did you mean 'rate'"),
     ],

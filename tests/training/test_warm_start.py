@@ -15,7 +15,7 @@ from keras_stlstm.training.warm_start import earlier_stages, load_initial_weight
 
 from keras_stlstm.training.train import finished_run, main, train_stages
 
-from tests.training.test_train_entry import StopAfterEpoch, tiny_recipe, with_change
+from tests.training.test_train_entry import StopAfterEpoch, read_log, tiny_recipe, with_change
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -89,6 +89,22 @@ def test_a_chain_of_stages_resumes_where_it_stopped(tmp_path, monkeypatch, capsy
     assert not (tmp_path / "c3").exists()
     assert main(["a.toml", "--overwrite", "--skip-finished"]) == 2
     assert "not both" in capsys.readouterr().err
+
+
+def test_stop_after_epochs_cuts_a_run_short_on_its_full_schedule(tmp_path, monkeypatch):
+    # A time budget that cuts a cosine part-way down, replayed at equal steps.
+    monkeypatch.chdir(tmp_path)
+    schedule = {"recipe": "adam_cosine", "learning_rate": 1e-2, "warmup_steps": 1}
+    full = tiny_recipe("full", epochs=3)
+    full["optimizer"] = schedule
+    cut = with_change(with_change(full, "training", "output_dir", "cut"), "training", "stop_after_epochs", 2)
+    train(full)
+    result = train(cut)
+    assert result.metrics["epochs_run"] == 2 and result.metrics["steps"] == 4
+    # The first two epochs are those of the 3-epoch run: the cosine spans 3 epochs, not 2.
+    rows = lambda run: [{k: v for k, v in r.items() if k != "elapsed_minutes"} for r in read_log(tmp_path / run)]
+    assert rows("cut") == rows("full")[:2]
+    assert float(keras.ops.convert_to_numpy(result.model.optimizer.learning_rate)) > 1e-4
 
 
 def test_weights_of_another_architecture_are_refused(tmp_path, monkeypatch):
