@@ -13,7 +13,7 @@ from keras_stlstm.training.losses import l1_l2_loss
 from keras_stlstm.training.optimizers import e3d_optimizer
 from keras_stlstm.training.recipe import builtin_recipes, load_recipe
 from keras_stlstm.training.schedules import ScheduledSampling, scheduled_sampling_probability
-from keras_stlstm.training.train import TrainResult, train
+from keras_stlstm.training.train import TrainResult, train, train_stages
 
 # `python -m keras_stlstm.training.train` imports this package, which has already
 # imported that module for `train`; runpy then warns that the module is in
