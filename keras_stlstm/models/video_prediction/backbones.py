@@ -140,21 +140,7 @@ class ConvLSTMStackCell(SpatialCell):
         return config
 
 
-def check_decoder_input(backbone, decoder_input):
-    """Returns `decoder_input` if `backbone` can use it, else raises a ValueError."""
-    if decoder_input not in DECODER_INPUTS:
-        raise ValueError(
-            f"Argument `decoder_input` must be one of {list(DECODER_INPUTS)}; received {decoder_input!r}."
-        )
-    if decoder_input != "top" and backbone != "convlstm":
-        raise ValueError(
-            f"Argument `decoder_input={decoder_input!r}` only applies to backbone='convlstm' (the "
-            f"PredRNN and E3D stacks pass their memory up the layers); use 'top' with backbone={backbone!r}."
-        )
-    return decoder_input
-
-
-def resolve_backbone_args(backbone, filters, kernel_size, layer_norm, recall_window, depth):
+def resolve_backbone_args(backbone, filters, kernel_size, layer_norm, recall_window, depth, decoder_input="top"):
     """Fills in the backbone's defaults and rejects arguments it cannot use.
 
     Returns:
@@ -179,6 +165,15 @@ def resolve_backbone_args(backbone, filters, kernel_size, layer_norm, recall_win
                     f"Argument `{name}` only applies to backbone='e3d'; received "
                     f"{name}={value!r} with backbone={backbone!r}."
                 )
+    if decoder_input not in DECODER_INPUTS:
+        raise ValueError(
+            f"Argument `decoder_input` must be one of {list(DECODER_INPUTS)}; received {decoder_input!r}."
+        )
+    if decoder_input != "top" and backbone != "convlstm":
+        raise ValueError(
+            f"Argument `decoder_input={decoder_input!r}` only applies to backbone='convlstm' (the "
+            f"PredRNN and E3D stacks pass their memory up the layers); use 'top' with backbone={backbone!r}."
+        )
     return filters, kernel_size, layer_norm
 
 

@@ -13,7 +13,6 @@ from keras import ops
 from keras_stlstm.layers.base import check_positive_int
 from keras_stlstm.models.video_prediction.backbones import (
     check_backbone,
-    check_decoder_input,
     decode,
     make_decoder,
     make_stack_cell,
@@ -70,13 +69,13 @@ class FramePredictionCell(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         self.backbone = check_backbone(backbone)
-        self.decoder_input = check_decoder_input(self.backbone, decoder_input)
         self.channels = check_positive_int(channels, "channels")
         self.patch_size = check_positive_int(patch_size, "patch_size")
         self.depth = check_positive_int(depth, "depth")
         self.filters, self.kernel_size, self.layer_norm = resolve_backbone_args(
-            self.backbone, filters, kernel_size, layer_norm, recall_window, depth
+            self.backbone, filters, kernel_size, layer_norm, recall_window, depth, decoder_input
         )
+        self.decoder_input = decoder_input
         self.recall_window = recall_window
         self.history_length = history_length
         if output_activation not in OUTPUT_ACTIVATIONS:
