@@ -2,8 +2,8 @@
 
 Question: is the gap between a preset's training loss and its test MSE overfitting to the
 training digits (MNIST t10k 0-7999), or are the held-out test digits (8000-9999) harder?
-MNIST's t10k set puts its cleaner writers (NIST SD-3) first and the harder ones (SD-1) in
-the second half (LeCun et al.'s MNIST page), so the test digits all come from the harder half.
+The first 5,000 t10k digits "are cleaner and easier than the last 5,000" (LeCun et al.'s MNIST
+page), so the test digits all come from the harder half.
 
 Each range gets 1,000 sequences from the zoo's test generator (seed 2015, as
 `keras_stlstm.zoo.test_sets.video_test_set`), scored on the 10 future frames.
