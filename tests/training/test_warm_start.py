@@ -151,14 +151,16 @@ def test_adam_cosine_warms_up_then_decays_to_alpha():
         adam_cosine(decay_steps=10, warmup_steps=10)
 
 
-def test_every_recipe_in_the_repository_validates():
-    folder = os.path.join(REPO, "recipes")
+@pytest.mark.parametrize("folder", ["recipes", "docs/experiments"])
+def test_every_recipe_in_the_repository_validates(folder):
+    """The presets' recipes and the experiments' probes all load, and every warm start
+    names a run that a recipe in the same folder writes."""
+    folder = os.path.join(REPO, folder)
     names = sorted(n for n in os.listdir(folder) if n.endswith(".toml"))
     assert any(n.endswith("_stage2.toml") for n in names)
-    for name in names:
-        recipe = load_recipe(os.path.join(folder, name))
+    recipes = {name: load_recipe(os.path.join(folder, name)) for name in names}
+    for name, recipe in recipes.items():
         initial = recipe["training"]["initial_weights"]
         if initial:  # a stage 2 starts from its stage 1's run
-            stage1 = [n for n in names if n != name and load_recipe(os.path.join(folder, n))["training"][
-                "output_dir"] == os.path.dirname(initial)]
-            assert stage1, f"{name}: no recipe writes {initial}"
+            others = {r["training"]["output_dir"] for n, r in recipes.items() if n != name}
+            assert os.path.dirname(initial) in others, f"{name}: no recipe writes {initial}"
