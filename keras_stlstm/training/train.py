@@ -428,14 +428,13 @@ def train_stages(recipes, overwrite=False, skip_finished=False, verbose=None, re
     recipes = list(recipes)
     if not recipes:
         raise ValueError("Expected at least one recipe (a TOML file).")
-    for recipe in recipes:
-        load_recipe(recipe)
+    loaded = [load_recipe(recipe) for recipe in recipes]  # read and checked once, all before training
     model_dirs = []
-    for number, recipe in enumerate(recipes, 1):
+    for number, (recipe, checked) in enumerate(zip(recipes, loaded), 1):
         name = recipe if isinstance(recipe, (str, os.PathLike)) else "recipe"
-        done = finished_run(recipe) if skip_finished else None
+        done = finished_run(checked) if skip_finished else None
         if done is None:
-            done = train(recipe, overwrite=overwrite, verbose=verbose).model_dir
+            done = train(checked, overwrite=overwrite, verbose=verbose).model_dir
             report(f"[{number}/{len(recipes)}] {name}: saved {done}")
         else:
             report(f"[{number}/{len(recipes)}] {name}: skipped, already finished in {done}")
