@@ -40,5 +40,72 @@ def l1_l2_loss(y_true, y_pred):
     return ops.mean(ops.square(error), axis=axes) + ops.mean(ops.abs(error), axis=axes)
 
 
+@keras.saving.register_keras_serializable(package="keras_stlstm")
+class FutureFrameMSE(keras.losses.Loss):
+    """Mean squared error over the last `future_frames` frames only.
+
+    A next-frame predictor's output covers frames 2..T: the one-step predictions
+    inside the context as well as the future. The default video loss weighs all
+    of them; this one trains on the frames a forecast is judged on.
+
+    Args:
+        future_frames: how many frames, counted from the end of axis 1 of
+            (batch, T, H, W, C) targets and predictions, the loss covers.
+        name, reduction: as in `keras.losses.Loss`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> loss = FutureFrameMSE(future_frames=1, reduction=None)
+    >>> y_pred = np.zeros((1, 3, 2, 2, 1)); y_pred[:, -1] = 0.5
+    >>> float(loss(np.zeros_like(y_pred), y_pred)[0])
+    0.25
+    """
+
+    def __init__(self, future_frames, name="future_frame_mse_loss", reduction="sum_over_batch_size"):
+        super().__init__(name=name, reduction=reduction)
+        if isinstance(future_frames, bool) or not isinstance(future_frames, int) or future_frames < 1:
+            raise ValueError(f"future_frames must be a positive int, got {future_frames!r}")
+        self.future_frames = future_frames
+
+    def call(self, y_true, y_pred):
+        y_pred = ops.convert_to_tensor(y_pred)
+        y_true = ops.cast(y_true, y_pred.dtype)
+        if len(y_pred.shape) < 3 or tuple(y_true.shape[1:]) != tuple(y_pred.shape[1:]):
+            raise ValueError(
+                "FutureFrameMSE needs targets and predictions of the same shape (batch, T, ...); "
+                f"received y_true {tuple(y_true.shape)} and y_pred {tuple(y_pred.shape)}."
+            )
+        if y_pred.shape[1] is not None and y_pred.shape[1] < self.future_frames:
+            raise ValueError(
+                f"FutureFrameMSE(future_frames={self.future_frames}) needs at least that many frames "
+                f"on axis 1; received {y_pred.shape[1]}."
+            )
+        error = y_pred[:, -self.future_frames:] - y_true[:, -self.future_frames:]
+        return ops.mean(ops.square(error), axis=tuple(range(1, len(error.shape))))
+
+    def get_config(self):
+        return {"name": self.name, "reduction": self.reduction, "future_frames": self.future_frames}
+
+
+def future_frame_mse(model):
+    """`FutureFrameMSE` over the model's future frames (recipe loss
+    "keras_stlstm.training.losses:future_frame_mse").
+
+    Args:
+        model: a model with a `future_frames` attribute (a `VideoPredictor`).
+
+    Raises:
+        ValueError: the model has no `future_frames`.
+    """
+    future_frames = getattr(model, "future_frames", None)
+    if future_frames is None:
+        raise ValueError(
+            f"future_frame_mse needs a model with a `future_frames` attribute (a VideoPredictor); "
+            f"got {type(model).__name__}."
+        )
+    return FutureFrameMSE(future_frames=int(future_frames))
+
+
 # The package's losses by the plain names recipes use.
 LOSSES = {"l1_l2_loss": l1_l2_loss}

@@ -151,16 +151,21 @@ def test_adam_cosine_warms_up_then_decays_to_alpha():
         adam_cosine(decay_steps=10, warmup_steps=10)
 
 
+def _recipes_in(folder):
+    names = sorted(n for n in os.listdir(os.path.join(REPO, folder)) if n.endswith(".toml"))
+    return {os.path.join(folder, n): load_recipe(os.path.join(REPO, folder, n)) for n in names}
+
+
 @pytest.mark.parametrize("folder", ["recipes", "docs/experiments"])
 def test_every_recipe_in_the_repository_validates(folder):
     """The presets' recipes and the experiments' probes all load, and every warm start
-    names a run that a recipe in the same folder writes."""
-    folder = os.path.join(REPO, folder)
-    names = sorted(n for n in os.listdir(folder) if n.endswith(".toml"))
-    assert any(n.endswith("_stage2.toml") for n in names)
-    recipes = {name: load_recipe(os.path.join(folder, name)) for name in names}
+    names a run that another recipe writes: one in the same folder, or (for a probe
+    continuing a preset) one in recipes/."""
+    recipes = _recipes_in(folder)
+    assert any(n.endswith("_stage2.toml") for n in recipes)
+    writers = {**_recipes_in("recipes"), **recipes}
     for name, recipe in recipes.items():
         initial = recipe["training"]["initial_weights"]
         if initial:  # a stage 2 starts from its stage 1's run
-            others = {r["training"]["output_dir"] for n, r in recipes.items() if n != name}
+            others = {r["training"]["output_dir"] for n, r in writers.items() if n != name}
             assert os.path.dirname(initial) in others, f"{name}: no recipe writes {initial}"
