@@ -9,7 +9,7 @@ from keras_stlstm.training.aux_schedule import (
     early_activity_losses,
 )
 from keras_stlstm.training.gesture_recipe import gesture_optimizer, gesture_steps
-from keras_stlstm.training.losses import l1_l2_loss
+from keras_stlstm.training.losses import FutureFrameMSE, future_frame_mse, l1_l2_loss
 from keras_stlstm.training.optimizers import e3d_optimizer
 from keras_stlstm.training.recipe import builtin_recipes, load_recipe
 from keras_stlstm.training.schedules import ScheduledSampling, scheduled_sampling_probability

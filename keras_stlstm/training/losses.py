@@ -51,7 +51,7 @@ class FutureFrameMSE(keras.losses.Loss):
     Args:
         future_frames: how many frames, counted from the end of axis 1 of
             (batch, T, H, W, C) targets and predictions, the loss covers.
-        name, reduction: as in `keras.losses.Loss`.
+        name, reduction, dtype: as in `keras.losses.Loss`.
 
     Example:
 
@@ -62,8 +62,8 @@ class FutureFrameMSE(keras.losses.Loss):
     0.25
     """
 
-    def __init__(self, future_frames, name="future_frame_mse_loss", reduction="sum_over_batch_size"):
-        super().__init__(name=name, reduction=reduction)
+    def __init__(self, future_frames, name="future_frame_mse_loss", reduction="sum_over_batch_size", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
         if isinstance(future_frames, bool) or not isinstance(future_frames, int) or future_frames < 1:
             raise ValueError(f"future_frames must be a positive int, got {future_frames!r}")
         self.future_frames = future_frames
@@ -85,7 +85,9 @@ class FutureFrameMSE(keras.losses.Loss):
         return ops.mean(ops.square(error), axis=tuple(range(1, len(error.shape))))
 
     def get_config(self):
-        return {"name": self.name, "reduction": self.reduction, "future_frames": self.future_frames}
+        config = super().get_config()
+        config["future_frames"] = self.future_frames
+        return config
 
 
 def future_frame_mse(model):

@@ -1,4 +1,4 @@
-"""l1_l2_loss: values, reduction, registration, use in compile and saving."""
+"""l1_l2_loss and FutureFrameMSE: values, reduction, registration, use in compile and saving, errors."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ import pytest
 import keras
 
 import keras_stlstm  # noqa: F401
-from keras_stlstm.training import l1_l2_loss
+from keras_stlstm.training import FutureFrameMSE, future_frame_mse, l1_l2_loss
 
 
 @pytest.mark.backends
@@ -43,9 +43,6 @@ def test_compiled_model_saves_and_reloads_with_the_loss(tmp_path):
     loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
     assert loaded.loss is l1_l2_loss
 
-
-# FutureFrameMSE: the probe loss over the last frames only.
-from keras_stlstm.training.losses import FutureFrameMSE, future_frame_mse  # noqa: E402
 
 
 @pytest.mark.backends
