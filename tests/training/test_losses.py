@@ -44,7 +44,6 @@ def test_compiled_model_saves_and_reloads_with_the_loss(tmp_path):
     assert loaded.loss is l1_l2_loss
 
 
-
 @pytest.mark.backends
 def test_future_frame_mse_averages_only_the_last_frames():
     rng = np.random.default_rng(1)
