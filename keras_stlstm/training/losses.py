@@ -46,7 +46,9 @@ class FutureFrameMSE(keras.losses.Loss):
 
     A next-frame predictor's output covers frames 2..T: the one-step predictions
     inside the context as well as the future. The default video loss weighs all
-    of them; this one trains on the frames a forecast is judged on.
+    of them; this one trains on the frames a forecast is judged on. Measured on
+    the ConvLSTM preset against an all-frames control, it lowered the test MSE by
+    only 0.1% (docs/experiments/convlstm_future_frame_loss.md).
 
     Args:
         future_frames: how many frames, counted from the end of axis 1 of
