@@ -2,8 +2,8 @@
 
 Reads the zoo test MSE of each stage's model from `convlstm_stages_zoo_evaluate.log` (written by
 `keras-stlstm zoo-evaluate --presets runs/convlstm_moving_mnist_cpu/model ...`, see
-convlstm_future_frame_loss.md) and each stage's step count from the preset's training metrics in
-zoo_cards/logs/convlstm_moving_mnist (epochs run x 200 steps), then fits
+convlstm_future_frame_loss.md) and each stage's step count from the preset's training metrics
+(zoo_cards/logs/convlstm_moving_mnist/metrics.json: `earlier_stages`, then the last stage), then fits
 
     MSE(steps) = floor + scale * (steps / 1000) ** -power
 
@@ -16,23 +16,21 @@ Run from the repository root: python docs/experiments/fit_convlstm_ceiling.py
 """
 
 import json
-import os
+import pathlib
 import re
 
 import numpy as np
 from scipy.optimize import curve_fit
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-LOG = os.path.join(HERE, "convlstm_stages_zoo_evaluate.log")
-METRICS = os.path.join(REPO, "zoo_cards", "logs", "convlstm_moving_mnist")
-STEPS_PER_EPOCH = 200
+HERE = pathlib.Path(__file__).resolve().parent
+LOG = HERE / "convlstm_stages_zoo_evaluate.log"
+METRICS = HERE.parent.parent / "zoo_cards" / "logs" / "convlstm_moving_mnist" / "metrics.json"
 TARGET = 100.0
 
 
 def stage_test_mse():
     """Test MSE by stage number, from the first (Moving MNIST test set) table of the log."""
-    text = open(LOG).read().split("Copy test")[0]
+    text = LOG.read_text().split("Copy test")[0]
     found = {}
     for match in re.finditer(r"runs/convlstm_moving_mnist_cpu(?:_stage(\d))?/model\s+([\d.]+)", text):
         found[int(match.group(1) or 1)] = float(match.group(2))
@@ -40,9 +38,9 @@ def stage_test_mse():
 
 
 def stage_steps():
-    """Cumulative training steps at the end of each stage."""
-    folders = [os.path.join(METRICS, f"stage_{n}") for n in range(1, 5)] + [METRICS]
-    steps = [json.load(open(os.path.join(f, "metrics.json")))["epochs_run"] * STEPS_PER_EPOCH for f in folders]
+    """Cumulative training steps at the end of each stage, as the last stage's run recorded them."""
+    metrics = json.loads(METRICS.read_text())
+    steps = [stage["steps"] for stage in metrics["earlier_stages"]] + [metrics["steps"]]
     return np.cumsum(steps).astype(float)
 
 

@@ -1,6 +1,7 @@
 """Warm starts ([training] initial_weights): a run begins from an earlier run's weights
 and records the earlier stages; the adam_cosine schedule of such a continuation."""
 
+import functools
 import json
 import os
 
@@ -151,7 +152,9 @@ def test_adam_cosine_warms_up_then_decays_to_alpha():
         adam_cosine(decay_steps=10, warmup_steps=10)
 
 
+@functools.lru_cache(maxsize=None)
 def _recipes_in(folder):
+    """The recipes of a repository folder by relative path, loaded once per session."""
     names = sorted(n for n in os.listdir(os.path.join(REPO, folder)) if n.endswith(".toml"))
     return {os.path.join(folder, n): load_recipe(os.path.join(REPO, folder, n)) for n in names}
 
