@@ -47,7 +47,8 @@ def recall(query, memories, valid):
     Returns:
         (batch, D, H, W, F). The softmax runs over all τ·D·H·W rows of every valid
         slot, with no 1/sqrt(F) scale (the official code's attention), as scaled
-        dot-product attention with one head and scale 1.
+        dot-product attention with one head and scale 1. A sample with no valid
+        slot (an empty history: the paper's first step) recalls zeros.
     """
     block = tuple(query.shape[1:])  # (D, H, W, F), static
     rows, channels = block[0] * block[1] * block[2], block[3]
@@ -59,6 +60,10 @@ def recall(query, memories, valid):
     mask = ops.repeat(ops.greater(valid, 0.5), rows, axis=1)
     mask = ops.reshape(mask, (-1, 1, 1, slots * rows))
     out = ops.dot_product_attention(q, kv, kv, mask=mask, scale=1.0)
+    # With every slot masked the softmax is uniform over the (empty) slots;
+    # an empty history recalls nothing.
+    any_valid = ops.cast(ops.any(ops.greater(valid, 0.5), axis=1), out.dtype)
+    out = out * ops.reshape(any_valid, (-1, 1, 1, 1))
     return ops.reshape(out, (-1,) + block)
 
 
@@ -90,10 +95,15 @@ class Eidetic3DLSTMCell(ZigzagStackCell):
     layer's M' is the bottom layer's M at the next step. (The official code
     returns the old M, so its M stays zero; this cell follows the equations.)
 
-    History: C_hist at step t is the last τ of [C_0 = initial memory, C_1, ...,
-    C_t], where C_t is the layer's memory *before* this step's update (the
-    official code's order). The buffer state carries the slots attended at the
-    previous step; each step drops the oldest slot and appends C_t.
+    History (1-based steps, C_{t-1} the layer's memory entering step t, C_0 the
+    initial one): by default the paper's eq. 1, C_hist = C_{1:t-1}, the last τ
+    of the memories produced by earlier steps; the initial memory C_0 is never
+    attended, and RECALL is zero at step 1 (empty history). The buffer state
+    holds the memories attended at the next step: each step attends the buffer,
+    then drops its oldest slot and appends C'. With `recall_initial_memory=True`,
+    the official code's reading (google/e3d_lstm): C_hist = the last τ of
+    C_{0:t-1}, the initial memory included; the buffer then holds the slots
+    attended at the previous step, and each step first appends C_{t-1}.
 
     Convolutions: conv_x (X -> 7F, gates i, g, r, o, i', g', f'), conv_h
     (H -> 4F: i, g, r, o), conv_m (M -> 3F: i', g', f'), conv_o
@@ -115,8 +125,9 @@ class Eidetic3DLSTMCell(ZigzagStackCell):
         frames                              (D-1, H, W, Cin), the previous frames,
                                             oldest first; only when depth > 1
 
-    The all-zero initial state is the paper's: zero memories, an empty history
-    (the zero initial C becomes the first stored memory at step 0), zero frames.
+    The all-zero initial state is the paper's: zero memories, an empty history,
+    zero frames (with `recall_initial_memory=True` the initial C becomes the
+    first stored memory at the first step).
 
     Args:
         filters: int or list of equal ints, F of each layer (L = its length).
@@ -128,6 +139,9 @@ class Eidetic3DLSTMCell(ZigzagStackCell):
             sequence length at build).
         history_length: the capacity used when `recall_window` is None; needed
             to build the cell standalone with `recall_window=None`.
+        recall_initial_memory: False (default): RECALL attends C_{1:t-1}, the
+            paper's eq. 1. True: it also attends the initial memory C_0, as the
+            official code does (the shipped E3D presets were trained so).
         layer_norm: normalise the outputs of conv_x, conv_h and conv_m.
         forget_bias: constant added to the pre-activation of F'.
         kernel_initializer: initialiser of conv_x, conv_o and conv_last.
@@ -152,6 +166,7 @@ class Eidetic3DLSTMCell(ZigzagStackCell):
         depth=2,
         recall_window=None,
         history_length=None,
+        recall_initial_memory=False,
         layer_norm=True,
         forget_bias=1.0,
         kernel_initializer="glorot_uniform",
@@ -172,6 +187,13 @@ class Eidetic3DLSTMCell(ZigzagStackCell):
         self.depth = check_positive_int(depth, "depth")
         self.recall_window = _check_optional_positive_int(recall_window, "recall_window")
         self.history_length = _check_optional_positive_int(history_length, "history_length")
+        if not isinstance(recall_initial_memory, bool):
+            raise ValueError(
+                "Argument `recall_initial_memory` must be True (the official code's "
+                "history, C_0 included) or False (the paper's, C_1..C_{t-1}). "
+                f"Received: recall_initial_memory={recall_initial_memory!r}"
+            )
+        self.recall_initial_memory = recall_initial_memory
 
     @property
     def recall_capacity(self):
@@ -247,18 +269,25 @@ class Eidetic3DLSTMCell(ZigzagStackCell):
         x = ops.concatenate([states[3 * n_layers + 2], frame], axis=1) if self.depth > 1 else frame
         new_frames = x[:, 1:]
         # Every layer stores one memory per step, so one mask serves them all.
-        valid = push(valid, ops.ones_like(valid[:, :1]))
+        filled = push(valid, ops.ones_like(valid[:, :1]))
+        # Official reading: store C_{t-1} (C_0 at the first step), then attend.
+        # Paper's: attend the memories of earlier steps, then store C'.
+        attend_valid = filled if self.recall_initial_memory else valid
 
         hidden_cells, new_histories = [], []
         for n, w in enumerate(self.layer_weights):
             h, c = states[2 * n], states[2 * n + 1]
-            history = push(histories[n], ops.expand_dims(c, 1))
-            h, c, m = self._layer_step(w, x, h, c, m, history, valid)
+            history = histories[n]
+            if self.recall_initial_memory:
+                history = push(history, ops.expand_dims(c, 1))
+            h, c, m = self._layer_step(w, x, h, c, m, history, attend_valid)
+            if not self.recall_initial_memory:
+                history = push(history, ops.expand_dims(c, 1))
             hidden_cells += [h, c]
             new_histories.append(history)
             x = h
 
-        new_states = hidden_cells + [m] + new_histories + [valid]
+        new_states = hidden_cells + [m] + new_histories + [filled]
         if self.depth > 1:
             new_states.append(new_frames)
         return x, new_states
@@ -291,6 +320,7 @@ class Eidetic3DLSTMCell(ZigzagStackCell):
                 "depth": self.depth,
                 "recall_window": self.recall_window,
                 "history_length": self.history_length,
+                "recall_initial_memory": self.recall_initial_memory,
             }
         )
         return config
@@ -317,6 +347,9 @@ class Eidetic3DLSTM(SpatialRNN):
             `stateful=True` each call continues with the last that-many
             memories); an int (the paper uses 5 for online recognition) is a
             fixed window, for streaming and sequences of any length.
+        recall_initial_memory: False (default, the paper's eq. 1): RECALL
+            attends the memories of earlier steps, C_{1:t-1}, and is zero at the
+            first step; True: also the initial memory C_0 (the official code).
         layer_norm, forget_bias, kernel_initializer, recurrent_initializer,
         bias_initializer: see `Eidetic3DLSTMCell`.
         return_sequences, return_state, go_backwards, stateful, unroll: as in

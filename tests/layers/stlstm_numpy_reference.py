@@ -153,6 +153,7 @@ def st_lstm_reference(x, weights, layer_norm_on, forget_bias=1.0):
             o = sigmoid(o_x + o_h + zo)
             h[n] = o * np.tanh(conv_same(mem, w["last"]))
             c[n] = c_new
+            hist[n].append(c_new)
             inp = h[n]
         outputs.append(inp)
         m_steps.append(m)
@@ -160,16 +161,18 @@ def st_lstm_reference(x, weights, layer_norm_on, forget_bias=1.0):
     return np.stack(outputs, axis=1), states, m_steps
 
 
-def e3d_reference(frames, weights, depth, tau, layer_norm_on, forget_bias=1.0):
+def e3d_reference(frames, weights, depth, tau, layer_norm_on, forget_bias=1.0, recall_initial_memory=False):
     """E3D-LSTM stack (cells.md section 4) over frames (B, T, H, W, Cin).
 
-    The history is an explicit Python list per layer, [C_0 = 0, C_1, ...]; at each
-    step the current (pre-update) C is appended and RECALL attends to the last
-    `tau` entries.
+    Every memory of a layer is kept in a Python list, [C_0 = 0, C_1, ...]. At step
+    t (1-based) RECALL attends the last `tau` of C_{0:t-1} with
+    `recall_initial_memory` (the official code), else of C_{1:t-1} (the paper's
+    eq. 1); an empty history recalls 0.
 
     Returns (outputs (B, T, D, H, W, F), snapshots): snapshots[t] is a dict with
     the states after step t: "h", "c" (lists per layer), "m", "hist" (list per
-    layer of the attended memories), "recall" (list per layer).
+    layer of the attended memories), "memories" (list per layer of every memory
+    C_0..C_{t+1}), "recall" (list per layer).
     """
     batch, steps, height, width, _ = frames.shape
     f = weights[0]["h"].shape[-2]
@@ -177,7 +180,8 @@ def e3d_reference(frames, weights, depth, tau, layer_norm_on, forget_bias=1.0):
     h = [zero] * len(weights)
     c = [zero] * len(weights)
     m = zero
-    hist = [[] for _ in weights]
+    hist = [[zero] for _ in weights]  # C_0, C_1, ... of each layer
+    first = 0 if recall_initial_memory else 1
     past = [np.zeros_like(frames[:, 0])] * (depth - 1)
     outputs, snapshots = [], []
     for t in range(steps):
@@ -186,8 +190,7 @@ def e3d_reference(frames, weights, depth, tau, layer_norm_on, forget_bias=1.0):
         inp = np.stack(window, axis=1)
         recalls = []
         for n, w in enumerate(weights):
-            hist[n].append(c[n])
-            memories = hist[n][-tau:]
+            memories = hist[n][first:][-tau:]
             zx = _maybe_norm(conv_same(inp, w["x"]), w, "x", layer_norm_on) + w["bias"]
             i_x, g_x, r_x, o_x, ip_x, gp_x, fp_x = np.split(zx, 7, axis=-1)
             i_h, g_h, r_h, o_h = np.split(_maybe_norm(conv_same(h[n], w["h"]), w, "h", layer_norm_on), 4, axis=-1)
@@ -195,7 +198,7 @@ def e3d_reference(frames, weights, depth, tau, layer_norm_on, forget_bias=1.0):
             i = sigmoid(i_x + i_h)
             g = np.tanh(g_x + g_h)
             r = sigmoid(r_x + r_h)
-            rec = attention(r, memories)
+            rec = attention(r, memories) if memories else np.zeros_like(r)
             recalls.append(rec)
             c_new = i * g + layer_norm(c[n] + rec, *w["norm_c"])
             ip = sigmoid(ip_x + ip_m)
@@ -206,9 +209,17 @@ def e3d_reference(frames, weights, depth, tau, layer_norm_on, forget_bias=1.0):
             o = sigmoid(o_x + o_h + conv_same(c_new, wo_c) + conv_same(m, wo_m))
             h[n] = o * np.tanh(conv_same(np.concatenate([c_new, m], axis=-1), w["last"]))
             c[n] = c_new
+            hist[n].append(c_new)
             inp = h[n]
         outputs.append(inp)
         snapshots.append(
-            {"h": list(h), "c": list(c), "m": m, "hist": [list(x[-tau:]) for x in hist], "recall": recalls}
+            {
+                "h": list(h),
+                "c": list(c),
+                "m": m,
+                "hist": [x[first:-1][-tau:] for x in hist],
+                "memories": [list(x) for x in hist],
+                "recall": recalls,
+            }
         )
     return np.stack(outputs, axis=1), snapshots

@@ -53,6 +53,8 @@ def test_recall_attends_to_valid_slots_only(float64_backend):
     garbage = memories.copy()
     garbage[:, 0] = 1e3
     np.testing.assert_allclose(np_(recall(query, garbage, valid)), got, **TOL)
+    # No valid slot (the paper's first step): nothing is recalled.
+    assert np.all(np_(recall(query, garbage, np.zeros_like(valid))) == 0.0)
 
 
 def _gradients(fn, *args):
@@ -83,17 +85,26 @@ def test_rematerialized_recall_has_the_same_gradients(float64_backend):
     assert np.all(plain[1][:, 0] == 0.0)
 
 
-@pytest.mark.parametrize("layer_norm", [True, False])
-def test_cell_steps_match_reference_and_buffer(float64_backend, layer_norm):
+@pytest.mark.parametrize("layer_norm, recall_initial_memory", [(True, False), (False, False), (True, True)])
+def test_cell_steps_match_reference_and_buffer(float64_backend, layer_norm, recall_initial_memory):
     """Step by step: outputs, states, memory buffer contents and validity mask."""
     tau, steps = 3, 5
     cell = Eidetic3DLSTMCell(
-        [F, F], KERNEL, depth=D, recall_window=tau, layer_norm=layer_norm, dtype="float64", **CHEAP_INIT
+        [F, F],
+        KERNEL,
+        depth=D,
+        recall_window=tau,
+        layer_norm=layer_norm,
+        recall_initial_memory=recall_initial_memory,
+        dtype="float64",
+        **CHEAP_INIT,
     )
     cell.build((B, H, W, CIN))
     randomize_weights(cell, 4)
     x = _frames(steps)
-    ref, snaps = e3d_reference(x, numpy_weights(cell), D, tau, layer_norm)
+    ref, snaps = e3d_reference(
+        x, numpy_weights(cell), D, tau, layer_norm, recall_initial_memory=recall_initial_memory
+    )
     states = cell.get_initial_state(B)
     assert len(states) == 2 * 2 + 1 + 2 + 1 + 1
     m_seen = []
@@ -106,14 +117,17 @@ def test_cell_steps_match_reference_and_buffer(float64_backend, layer_norm):
         want = [snap["h"][0], snap["c"][0], snap["h"][1], snap["c"][1], snap["m"]]
         for got, ref_state in zip([h0, c0, h1, c1, m], want):
             np.testing.assert_allclose(got, ref_state, **TOL)
-        # Stored: the zero initial memory first, then each step's pre-update C.
+        # Stored after step t: C_0..C_t (official: the memories just attended) or
+        # C_1..C_{t+1} (paper: those the next step attends), the last τ of them.
         n_valid = min(t + 1, tau)
         np.testing.assert_array_equal(valid, np.tile([0.0] * (tau - n_valid) + [1.0] * n_valid, (B, 1)))
-        for hist, want in zip([hist0, hist1], snap["hist"]):
+        first = 0 if recall_initial_memory else 1
+        for hist, memories in zip([hist0, hist1], snap["memories"]):
+            want = memories[first : first + t + 1][-tau:]
             assert len(want) == n_valid
             np.testing.assert_allclose(hist[:, tau - n_valid :], np.stack(want, axis=1), **TOL)
         if t == 0:
-            assert np.all(hist0[:, -1] == 0.0)
+            assert np.all(hist0[:, -1] == 0.0) == recall_initial_memory
         np.testing.assert_allclose(frames[:, 0], x[:, t], **TOL)
         m_seen.append(m)
     # The memory M is alive (the official code's bug would leave it at zero).
@@ -121,20 +135,46 @@ def test_cell_steps_match_reference_and_buffer(float64_backend, layer_norm):
     assert all(np.abs(m_seen[t + 1] - m_seen[t]).mean() > 1e-3 for t in range(steps - 1))
 
 
-def test_full_history_and_window_of_five(float64_backend):
+def test_paper_history_excludes_the_initial_memory(float64_backend):
+    """Eq. 1's C_{1:t-1}: RECALL is 0 at step 1; the official reading (C_0 too) differs from step 2."""
+    steps = 4
+    x = _frames(steps, seed=3)
+    paper = _layer(steps, return_sequences=True, dtype="float64")
+    official = _layer(steps, recall_initial_memory=True, return_sequences=True, dtype="float64")
+    official.set_weights(paper.get_weights())
+    assert not paper.cell.recall_initial_memory and official.get_config()["recall_initial_memory"]
+    weights = numpy_weights(paper.cell)
+    want_paper, snaps = e3d_reference(x, weights, D, steps, True, recall_initial_memory=False)
+    want_official, _ = e3d_reference(x, weights, D, steps, True, recall_initial_memory=True)
+    got_paper, got_official = np_(paper(x)), np_(official(x))
+    np.testing.assert_allclose(got_paper, want_paper, **TOL)
+    np.testing.assert_allclose(got_official, want_official, **TOL)
+    assert all(np.all(r == 0.0) for r in snaps[0]["recall"])
+    assert all(np.abs(r).max() > 1e-2 for r in snaps[1]["recall"])
+    # Attending the zero C_0 alone recalls 0 too, so step 1 agrees; C_0 dilutes the softmax later.
+    np.testing.assert_allclose(got_paper[:, 0], got_official[:, 0], **TOL)
+    for t in range(1, steps):
+        assert np.abs(got_paper[:, t] - got_official[:, t]).max() > 1e-4
+
+
+@pytest.mark.parametrize("recall_initial_memory", [False, True])
+def test_full_history_and_window_of_five(float64_backend, recall_initial_memory):
     steps = 8
     x = _frames(steps, seed=2)
-    full = _layer(steps, return_sequences=True, dtype="float64")
-    window = _layer(steps, recall_window=5, return_sequences=True, dtype="float64")
+    kwargs = {"recall_initial_memory": recall_initial_memory, "return_sequences": True, "dtype": "float64"}
+    full = _layer(steps, **kwargs)
+    window = _layer(steps, recall_window=5, **kwargs)
     window.set_weights(full.get_weights())
     assert full.cell.recall_capacity == steps and window.cell.recall_capacity == 5
     out_full, out_window = np_(full(x)), np_(window(x))
     weights = numpy_weights(full.cell)
-    np.testing.assert_allclose(out_full, e3d_reference(x, weights, D, steps, True)[0], **TOL)
-    np.testing.assert_allclose(out_window, e3d_reference(x, weights, D, 5, True)[0], **TOL)
-    # Histories of 1..5 memories (steps 0-4) fit both; from step 5 on the window drops C_0.
-    np.testing.assert_allclose(out_window[:, :5], out_full[:, :5], **TOL)
-    for t in range(5, steps):
+    for out, tau in ((out_full, steps), (out_window, 5)):
+        want, _ = e3d_reference(x, weights, D, tau, True, recall_initial_memory=recall_initial_memory)
+        np.testing.assert_allclose(out, want, **TOL)
+    # Histories of at most 5 memories fit both: steps 0-4 with C_0 (official), 0-5 without.
+    fits = 5 if recall_initial_memory else 6
+    np.testing.assert_allclose(out_window[:, :fits], out_full[:, :fits], **TOL)
+    for t in range(fits, steps):
         assert np.abs(out_window[:, t] - out_full[:, t]).max() > 1e-6
 
 
@@ -147,6 +187,7 @@ def test_config_round_trip_and_saving(tmp_path):
     layer = model.layers[-1]
     config = layer.get_config()
     assert "history_length" not in config and config["recall_window"] is None
+    assert config["recall_initial_memory"] is False
     clone = Eidetic3DLSTM.from_config(config)
     assert clone.get_config() == config
     path = tmp_path / "e3d.keras"
@@ -222,6 +263,7 @@ def test_fit_lowers_loss_and_gradients_are_finite():
         ({"filters": [4], "depth": 0}, "depth"),
         ({"filters": [4], "recall_window": 0}, "recall_window"),
         ({"filters": [4], "recall_window": 2.5}, "recall_window"),
+        ({"filters": [4], "recall_initial_memory": 1}, "recall_initial_memory"),
     ],
 )
 def test_argument_errors(kwargs, match):

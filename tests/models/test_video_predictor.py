@@ -226,6 +226,9 @@ def test_config_round_trip():
     model = tiny("e3d", recall_window=3, output_activation="clip", layer_norm=False)
     clone = VideoPredictor.from_config(model.get_config())
     assert clone.get_config() == model.get_config()
+    assert model.get_config()["recall_initial_memory"] is False  # the paper's history by default
+    official = VideoPredictor.from_config({**model.get_config(), "recall_initial_memory": True})
+    assert official.prediction_cell.stack.recall_initial_memory
     assert clone.count_params() == model.count_params()
     assert model.get_config()["decoder_input"] == "top"
 
@@ -247,6 +250,8 @@ def test_clear_errors():
         VideoPredictor("e4d")
     with pytest.raises(ValueError, match="recall_window"):
         tiny("predrnn", recall_window=5)
+    with pytest.raises(ValueError, match="recall_initial_memory"):
+        tiny("convlstm", recall_initial_memory=True)
     with pytest.raises(ValueError, match="patch_size"):
         tiny("convlstm", image_size=18)
     with pytest.raises(ValueError, match="output_activation"):

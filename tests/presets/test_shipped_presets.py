@@ -2,6 +2,8 @@
 on TensorFlow and JAX: a wrong weight, a backend difference or a broken file shows up as a
 value, not only as an exception."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -18,6 +20,19 @@ def shipped(builder):
 
 def test_every_registered_preset_is_shipped():
     assert sorted(shipped(None)) == sorted(list_presets())
+
+
+def _uses_e3d(config):
+    return config["class_name"] == "EarlyActivityRecognizer" or config["config"].get("backbone") == "e3d"
+
+
+@pytest.mark.parametrize("name", list_presets())
+def test_e3d_presets_pin_the_recall_history_they_were_trained_with(name):
+    """Trained with the official code's RECALL history (C_0 included); the layer's default is the paper's."""
+    config = json.loads((weights_root() / name / "config.json").read_text())
+    if _uses_e3d(config):
+        assert config["config"]["recall_initial_memory"] is True
+        assert from_preset(name).get_config()["recall_initial_memory"] is True
 
 
 @pytest.mark.backends

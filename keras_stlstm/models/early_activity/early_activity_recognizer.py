@@ -33,6 +33,7 @@ class _EarlyActivityNetwork:
             kernel,
             depth=spec["depth"],
             recall_window=spec["recall_window"],
+            recall_initial_memory=spec["recall_initial_memory"],
             return_sequences=True,
             name="e3d_lstm",
         )
@@ -165,6 +166,10 @@ class EarlyActivityRecognizer(PresetMixin, ClipModel, keras.Model):
         depth: D, frames per E3D window.
         recall_window: τ of RECALL; None attends to every earlier step (the paper's
             offline setting), 5 is the paper's online setting.
+        recall_initial_memory: False (default): RECALL attends the memories of
+            earlier steps, C_{1:t-1} (the paper's eq. 1); True: the initial
+            memory C_0 as well (the official code; the shipped preset was
+            trained so and pins it in its config).
         classifier_steps: K, the hidden blocks the classifier sees (16; 5 online).
         classifier_filters, dense_units: classifier widths (128, 512).
         auxiliary_loss_weight: initial λ (the paper's λ(0) = 10).
@@ -199,6 +204,7 @@ class EarlyActivityRecognizer(PresetMixin, ClipModel, keras.Model):
         kernel_size=None,
         depth=None,
         recall_window=None,
+        recall_initial_memory=False,
         classifier_steps=None,
         classifier_filters=None,
         dense_units=None,
@@ -220,6 +226,7 @@ class EarlyActivityRecognizer(PresetMixin, ClipModel, keras.Model):
             dense_units=dense_units,
         )
         spec["recall_window"] = recall_window
+        spec["recall_initial_memory"] = recall_initial_memory
         spec = _validate(spec, num_classes, input_channels)
         network = _EarlyActivityNetwork(num_classes, spec, input_channels)
         clip = self.clip_input(spec, input_channels)

@@ -140,7 +140,9 @@ class ConvLSTMStackCell(SpatialCell):
         return config
 
 
-def resolve_backbone_args(backbone, filters, kernel_size, layer_norm, recall_window, depth, decoder_input="top"):
+def resolve_backbone_args(
+    backbone, filters, kernel_size, layer_norm, recall_window, depth, decoder_input="top", recall_initial_memory=False
+):
     """Fills in the backbone's defaults and rejects arguments it cannot use.
 
     Returns:
@@ -159,7 +161,9 @@ def resolve_backbone_args(backbone, filters, kernel_size, layer_norm, recall_win
             "ConvLSTM cell has no normalisation); use None or False."
         )
     if backbone != "e3d":
-        for name, value, default in (("recall_window", recall_window, None), ("depth", depth, 2)):
+        e3d_only = (("recall_window", recall_window, None), ("depth", depth, 2))
+        e3d_only += (("recall_initial_memory", recall_initial_memory, False),)
+        for name, value, default in e3d_only:
             if value != default:
                 raise ValueError(
                     f"Argument `{name}` only applies to backbone='e3d'; received "
@@ -193,7 +197,15 @@ def _int_tuple(filters, name):
 
 
 def make_stack_cell(
-    backbone, filters, kernel_size, layer_norm, depth, recall_window, history_length, decoder_input="top"
+    backbone,
+    filters,
+    kernel_size,
+    layer_norm,
+    depth,
+    recall_window,
+    history_length,
+    decoder_input="top",
+    recall_initial_memory=False,
 ):
     """Builds the (unbuilt) stack cell of `backbone` with resolved arguments."""
     if backbone == "e3d":
@@ -203,6 +215,7 @@ def make_stack_cell(
             depth=depth,
             recall_window=recall_window,
             history_length=history_length if recall_window is None else None,
+            recall_initial_memory=recall_initial_memory,
             layer_norm=layer_norm,
             name="stack",
         )

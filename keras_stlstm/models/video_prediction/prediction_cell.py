@@ -37,6 +37,8 @@ class FramePredictionCell(keras.layers.Layer):
             `history_length`).
         history_length: E3D with recall_window=None: buffer capacity (the
             number of steps of a training sequence).
+        recall_initial_memory: E3D only; False (the paper's eq. 1) or True
+            (the official code: RECALL also attends the initial memory C_0).
         output_activation: "sigmoid" (default) or "clip", mapping the decoder
             output to [0, 1].
         decoder_input: "top" (default): the decoder reads the top layer's
@@ -65,6 +67,7 @@ class FramePredictionCell(keras.layers.Layer):
         history_length=None,
         output_activation="sigmoid",
         decoder_input="top",
+        recall_initial_memory=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -73,8 +76,9 @@ class FramePredictionCell(keras.layers.Layer):
         self.patch_size = check_positive_int(patch_size, "patch_size")
         self.depth = check_positive_int(depth, "depth")
         self.filters, self.kernel_size, self.layer_norm = resolve_backbone_args(
-            self.backbone, filters, kernel_size, layer_norm, recall_window, depth, decoder_input
+            self.backbone, filters, kernel_size, layer_norm, recall_window, depth, decoder_input, recall_initial_memory
         )
+        self.recall_initial_memory = recall_initial_memory
         self.decoder_input = decoder_input
         self.recall_window = recall_window
         self.history_length = history_length
@@ -93,6 +97,7 @@ class FramePredictionCell(keras.layers.Layer):
             recall_window,
             history_length,
             decoder_input=self.decoder_input,
+            recall_initial_memory=recall_initial_memory,
         )
         self.decoder = make_decoder(self.backbone, self.patch_size**2 * self.channels, self.depth)
 
@@ -159,6 +164,7 @@ class FramePredictionCell(keras.layers.Layer):
                 "history_length": self.history_length,
                 "output_activation": self.output_activation,
                 "decoder_input": self.decoder_input,
+                "recall_initial_memory": self.recall_initial_memory,
             }
         )
         return config

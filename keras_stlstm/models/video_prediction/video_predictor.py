@@ -59,6 +59,10 @@ class VideoPredictor(PresetMixin, keras.Model):
         recall_window: E3D only, how many stored memories RECALL attends to;
             None = all of a training sequence (T - 1). Longer rollouts keep the
             most recent T - 1.
+        recall_initial_memory: E3D only. False (default): RECALL attends the
+            memories of earlier steps, C_{1:t-1}, as in the paper's eq. 1. True:
+            the initial memory C_0 as well, as the official code does (the
+            shipped E3D presets were trained so and pin it in their config).
         layer_norm: None = backbone default (E3D on, PredRNN off); ConvLSTM has none.
         output_activation: "sigmoid" or "clip".
         decoder_input: "top" (default): the decoder reads the top layer.
@@ -106,6 +110,7 @@ class VideoPredictor(PresetMixin, keras.Model):
         output_activation="sigmoid",
         decoder_input="top",
         sampling_seed=None,
+        recall_initial_memory=False,
         name=None,
         **kwargs,
     ):
@@ -125,6 +130,7 @@ class VideoPredictor(PresetMixin, keras.Model):
             history_length=total - 1,
             output_activation=output_activation,
             decoder_input=decoder_input,
+            recall_initial_memory=recall_initial_memory,
             name="prediction_cell",
         )
         rollout = ScheduledSamplingRollout(cell, context_frames, future_frames, seed=sampling_seed, name="rollout")
@@ -142,6 +148,7 @@ class VideoPredictor(PresetMixin, keras.Model):
         self.kernel_size = cell.kernel_size
         self.depth = cell.depth
         self.recall_window = recall_window
+        self.recall_initial_memory = cell.recall_initial_memory
         self.layer_norm = cell.layer_norm
         self.output_activation = cell.output_activation
         self.decoder_input = cell.decoder_input
@@ -173,6 +180,7 @@ class VideoPredictor(PresetMixin, keras.Model):
             "output_activation": self.output_activation,
             "decoder_input": self.decoder_input,
             "sampling_seed": self.sampling_seed,
+            "recall_initial_memory": self.recall_initial_memory,
         }
 
     @classmethod
