@@ -3,10 +3,10 @@
     keras-stlstm demo [--out demo_output] [--skip-export]
     keras-stlstm list
     keras-stlstm info NAME
-    keras-stlstm predict NAME --input clip.npy|video --horizon 10 --out rollout.gif|png
+    keras-stlstm predict NAME --input clip.npy|mnist_test_seq.npy|video [--index I] --horizon 10 --out rollout.gif|png
     keras-stlstm classify NAME --input video|frame_folder [--top-k 5] | --camera 0
     keras-stlstm train RECIPE.toml [RECIPE.toml ...] [--skip-finished]
-    keras-stlstm evaluate NAME --data SOURCE
+    keras-stlstm evaluate NAME --data SOURCE   (mnist_test_seq.npy, PredRNN .npz, MNIST IDX digits, class folders)
     keras-stlstm zoo-evaluate [--presets NAME ...] [--digits PATH|keras|sample] [--write-cards]
     keras-stlstm zoo-evaluate-gestures [--presets NAME ...] [--num-clips N] [--write-cards]
     keras-stlstm zoo-publish RUN_DIR NAME --description TEXT [--recipe RECIPE.toml]
@@ -88,9 +88,35 @@ def _size(n):
 # --------------------------------------------------------------------- predict
 
 
-def _read_clip(path, height, width, channels):
-    """A float32 (T, H, W, C) clip in [0, 1] from a .npy file, a video or a frame folder."""
+def _is_moving_mnist_file(path, channels):
+    """True for a standard Moving MNIST file: any .npz, or a .npy of shape (T, N, H, W)."""
     path = Path(path)
+    if path.suffix.lower() == ".npz":
+        return True
+    if path.suffix.lower() != ".npy" or not path.is_file():
+        return False
+    shape = np.load(path, mmap_mode="r", allow_pickle=False).shape
+    return len(shape) == 4 and shape[-1] != channels
+
+
+def _read_clip(path, height, width, channels, index=None):
+    """A float32 (T, H, W, C) clip in [0, 1] from a .npy clip, a standard Moving MNIST
+    file (sequence `index`, default 0), a video or a frame folder."""
+    from keras_stlstm.datasets import load_moving_mnist_file
+
+    path = Path(path)
+    if _is_moving_mnist_file(path, channels):
+        try:
+            clip = load_moving_mnist_file(path, [index or 0])[0]
+        except IndexError:
+            raise ValueError(f"--index {index} is past the last sequence of {path}.") from None
+        if tuple(clip.shape[1:]) != (height, width, channels):
+            raise ValueError(f"{path}: frames of {clip.shape[1:]}; the model takes ({height}, {width}, {channels}).")
+        return clip
+    if index is not None:
+        raise ValueError(
+            f"--index applies to a Moving MNIST file (.npy (T, N, H, W) or PredRNN .npz); {path} is a single clip."
+        )
     if path.suffix == ".npy":
         clip = np.load(path)
         if clip.ndim == 5 and clip.shape[0] == 1:
@@ -114,7 +140,7 @@ def cmd_predict(args):
     if not hasattr(model, "predict_frames"):
         raise ValueError(f"{args.name} is a {type(model).__name__}, not a video predictor: use classify.")
     _, height, width, channels = _clip_geometry(model)
-    clip = _read_clip(args.input, height, width, channels)
+    clip = _read_clip(args.input, height, width, channels, args.index)
     context_len = min(len(clip), model.context_frames)
     context, truth = clip[:context_len], clip[context_len:context_len + args.horizon]
     prediction = model.predict_frames(context[None], horizon=args.horizon)[0]
@@ -234,27 +260,53 @@ def cmd_evaluate(args):
 
 
 def _evaluate_predictor(model, args):
-    """Moving MNIST test sequences (held-out digits) -> per-frame MSE/MAE/SSIM/PSNR."""
-    from keras_stlstm.datasets import moving_mnist_test_set
-    from keras_stlstm.datasets.mnist import load_digits, load_sample_digits, split_digits
+    """Moving MNIST -> per-frame MSE/MAE/SSIM/PSNR and the per-future-frame curve.
+
+    `--data`: a standard file (Srivastava's .npy or the PredRNN/E3D .npz), MNIST
+    IDX digits (a test set generated from the held-out ones) or "sample".
+    """
     from keras_stlstm.zoo import evaluate_video_predictor
 
     _, height, width, channels = _clip_geometry(model)
+    clips, source = _moving_mnist_sequences(args, model)
+    if tuple(clips.shape[2:]) != (height, width, channels):
+        raise ValueError(f"{args.data}: frames of {tuple(clips.shape[2:])}; the model takes ({height}, {width}, {channels}).")
+    context = model.context_frames
+    if clips.shape[1] <= context:
+        raise ValueError(f"{args.data}: {clips.shape[1]} frames per sequence; the model needs more than {context}.")
+    curves = evaluate_video_predictor(model, clips, batch_size=args.batch_size, progress=sys.stderr.isatty())
+    print(f"Moving MNIST {context} -> {clips.shape[1] - context}, {len(clips)} sequences ({source}); "
+          f"MSE and MAE per frame (sum over the {height}x{width} pixels), averaged:")
+    for name in ("mse", "mae", "ssim", "psnr"):
+        print(f"{name.upper()} {curves[name + '_mean']:.4f}")
+    print("per future frame: frame MSE MAE SSIM PSNR")
+    for t in range(len(curves["mse"])):
+        values = " ".join(f"{curves[name][t]:.4f}" for name in ("mse", "mae", "ssim", "psnr"))
+        print(f"  {context + t + 1} {values}")
+    return 0
+
+
+def _moving_mnist_sequences(args, model):
+    """(sequences, description) of --data: a standard file, or generated from MNIST digits."""
+    from keras_stlstm.datasets import load_moving_mnist_npz, moving_mnist_test_set, open_moving_mnist_npy
+    from keras_stlstm.datasets.mnist import load_digits, load_sample_digits, split_digits
+
+    _, height, width, channels = _clip_geometry(model)
+    suffix = Path(args.data).suffix.lower()
+    count = slice(None, args.num_sequences)
+    if suffix == ".npy":  # read batch by batch from the memory-mapped file
+        return open_moving_mnist_npy(args.data)[count], f"{args.data}, Srivastava layout"
+    if suffix == ".npz":
+        return load_moving_mnist_npz(args.data, count), f"{args.data}, PredRNN/E3D layout"
     if channels != 1 or height != width:
         raise ValueError(f"Moving MNIST evaluation needs a square 1-channel predictor; this one takes {height}x{width}x{channels}.")
     if args.data == "sample":
         digits = load_sample_digits("test")  # 64 held-out digits shipped with the package
     else:
         digits = split_digits(load_digits(args.data), "test")
-    context, future = model.context_frames, model.future_frames
-    clips = moving_mnist_test_set(digits, num_sequences=args.num_sequences,
-                                  num_frames=context + future, image_size=height)
-    curves = evaluate_video_predictor(model, clips, batch_size=args.batch_size)
-    print(f"Moving MNIST {context} -> {future}, {len(clips)} sequences ({args.data} digits):")
-    for name in ("mse", "mae", "ssim", "psnr"):
-        per_frame = " ".join(f"{v:.3f}" for v in curves[name])
-        print(f"  {name}: {curves[name + '_mean']:.4f}  (per frame: {per_frame})")
-    return 0
+    clips = moving_mnist_test_set(digits, num_sequences=args.num_sequences or 200,
+                                  num_frames=model.context_frames + model.future_frames, image_size=height)
+    return clips, f"generated from the {args.data} digits"
 
 
 def _evaluate_classifier(model, args):
@@ -267,7 +319,7 @@ def _evaluate_classifier(model, args):
     reader = VideoFolderReader(args.data, num_frames=frames or 16, size=(height, width),
                                channels=channels)
     correct1 = correct5 = 0
-    for index in tqdm(range(len(reader.items)), desc="evaluating", unit="clip"):
+    for index in tqdm(range(len(reader.items)), desc="evaluating", unit="clip", disable=not sys.stderr.isatty()):
         clip, label = reader.load(index)
         probs = np.asarray(model.predict_on_batch(np.asarray(clip, np.float32)[None]))[0]
         top = np.argsort(probs)[::-1]
@@ -349,7 +401,11 @@ def build_parser():
 
     p = sub.add_parser("predict", help="roll out future frames with a video predictor")
     p.add_argument("name")
-    p.add_argument("--input", required=True, help=".npy (T, H, W[, C]) clip, video file or frame folder")
+    p.add_argument("--input", required=True,
+                   help=".npy (T, H, W[, C]) clip, Moving MNIST file (.npy (T, N, H, W) or PredRNN .npz), "
+                        "video file or frame folder")
+    p.add_argument("--index", type=int, default=None,
+                   help="the sequence to continue in a Moving MNIST file (default 0)")
     p.add_argument("--horizon", type=int, default=10, help="frames to predict")
     p.add_argument("--out", required=True, help="output .gif (animation) or .png (strip)")
     p.set_defaults(func=cmd_predict)
@@ -370,9 +426,11 @@ def build_parser():
     p = sub.add_parser("evaluate", help="evaluate a preset: Moving MNIST (predictors) or a clip folder (classifiers)")
     p.add_argument("name")
     p.add_argument("--data", default="sample",
-                   help="predictors: MNIST IDX folder/file or 'sample' (shipped digits); "
-                        "classifiers: folder of class folders")
-    p.add_argument("--num-sequences", type=int, default=200)
+                   help="predictors: a Moving MNIST file (Srivastava's mnist_test_seq.npy or the "
+                        "PredRNN/E3D .npz), MNIST IDX folder/file or 'sample' (shipped digits; a test set "
+                        "is generated from the held-out ones); classifiers: folder of class folders")
+    p.add_argument("--num-sequences", type=int, default=None,
+                   help="predictors: sequences scored (default: all of a file, 200 generated)")
     p.add_argument("--batch-size", type=int, default=8)
     p.set_defaults(func=cmd_evaluate)
 

@@ -21,6 +21,13 @@ from keras_stlstm.datasets.mnist import (  # noqa: F401
     load_sample_digits,
     split_digits,
 )
+from keras_stlstm.datasets.moving_mnist_files import (  # noqa: F401
+    load_moving_mnist_file,
+    load_moving_mnist_npy,
+    load_moving_mnist_npz,
+    open_moving_mnist_npy,
+    write_moving_mnist_npy,
+)
 from keras_stlstm.datasets.moving_mnist import (  # noqa: F401
     MOVING_MNIST_TEST_SEED,
     generate_moving_mnist,

@@ -71,7 +71,9 @@ def evaluate_video_predictor(model, sequences, context_frames=10, batch_size=8, 
 
     Args:
         model: a VideoPredictor or a baseline function (see the module docstring).
-        sequences: (N, T, H, W, 1), uint8 or float in [0, 1] (e.g. `video_test_set`).
+        sequences: (N, T, H, W, 1), uint8 or float in [0, 1] (e.g. `video_test_set`,
+            or the lazy view of a standard file, `open_moving_mnist_npy`); read
+            one batch at a time.
         context_frames: frames given; the other T - context_frames are scored.
             A model's own `context_frames` is used when it has one.
         batch_size: sequences per prediction call.
@@ -93,11 +95,17 @@ def evaluate_video_predictor(model, sequences, context_frames=10, batch_size=8, 
     horizon = np.shape(sequences)[1] - context_frames
     if horizon < 1:
         raise ValueError(f"`sequences` need more than {context_frames} frames; got shape {np.shape(sequences)}.")
-    predictions = []
+    # Every metric is a mean over sequences, so the batches' curves, weighted by
+    # their sizes, add up to the whole set's: memory stays one batch (a lazily
+    # read 10,000-sequence file never sits in memory as float32).
+    sums, total = {}, 0
     for start in _batches(len(sequences), batch_size, progress, "video test"):
-        context = _unit_float(sequences[start:start + batch_size, :context_frames])
-        predictions.append(_predict_video(model, context, horizon))
-    return per_frame_curves(_unit_float(sequences[:, context_frames:]), np.concatenate(predictions))
+        batch = _unit_float(sequences[start:start + batch_size])
+        curves = per_frame_curves(batch[:, context_frames:], _predict_video(model, batch[:, :context_frames], horizon))
+        for key, value in curves.items():
+            sums[key] = sums.get(key, 0.0) + np.asarray(value, np.float64) * len(batch)
+        total += len(batch)
+    return {key: (float(value) / total if np.ndim(value) == 0 else value / total) for key, value in sums.items()}
 
 
 def _copy_test_model_rollout(model, timeline, layout):

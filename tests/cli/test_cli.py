@@ -131,7 +131,57 @@ def test_evaluate_predictor_on_moving_mnist(run, zoo):
     clips = moving_mnist_test_set(load_sample_digits("test"), num_sequences=4, num_frames=5, image_size=32)
     prediction = np.asarray(zoo["predictor"](clips))[:, 2:]
     mse = per_frame_curves(clips[:, 3:], prediction)["mse_mean"]
-    assert f"mse: {mse:.4f}" in out
+    assert f"\nMSE {mse:.4f}\n" in out
+
+
+def _scores(out):
+    """{metric: mean} and the per-future-frame rows printed by evaluate."""
+    means = {line.split()[0]: float(line.split()[1]) for line in out.splitlines()
+             if line.split() and line.split()[0] in ("MSE", "MAE", "SSIM", "PSNR")}
+    rows = [line.split() for line in out.splitlines() if line.startswith("  ")]
+    return means, rows
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".npz"])
+def test_evaluate_on_a_standard_moving_mnist_file(run, zoo, tmp_path, suffix):
+    from keras_stlstm.datasets import write_moving_mnist_npy
+    from keras_stlstm.metrics.frame_metrics import per_frame_curves
+
+    video = np.random.default_rng(3).integers(0, 256, (3, 5, 32, 32), dtype=np.uint8)
+    path = write_moving_mnist_npy(tmp_path / "mnist_test_seq.npy", video)
+    if suffix == ".npz":  # the PredRNN layout: clip i = frames [5i, 5i + 3) then [5i + 3, 5i + 5)
+        starts = np.arange(3) * 5
+        clips = np.stack([np.stack([starts, np.full(3, 3)], 1), np.stack([starts + 3, np.full(3, 2)], 1)])
+        path = tmp_path / "moving-mnist-test.npz"
+        np.savez(path, clips=clips, dims=np.array([[1, 32, 32]]),
+                 input_raw_data=video.reshape(15, 1, 32, 32).astype(np.float32) / 255.0)
+    status, out, err = run("evaluate", "cli_predictor", "--data", str(path), "--batch-size", "2")
+    assert status == 0, err
+    clips = video[..., None].astype(np.float32) / 255.0
+    want = per_frame_curves(clips[:, 3:], np.asarray(zoo["predictor"](clips))[:, 2:])
+    means, rows = _scores(out)
+    assert "3 sequences" in out and sorted(means) == ["MAE", "MSE", "PSNR", "SSIM"]
+    for name in ("mse", "mae", "ssim", "psnr"):
+        np.testing.assert_allclose(means[name.upper()], want[name + "_mean"], rtol=1e-4, atol=1e-4)
+    assert [row[0] for row in rows] == ["4", "5"]  # the two future frames
+    np.testing.assert_allclose([float(row[1]) for row in rows], want["mse"], rtol=1e-4)
+    status, out, _ = run("evaluate", "cli_predictor", "--data", str(path), "--num-sequences", "1")
+    assert status == 0 and "1 sequences" in out
+
+
+def test_predict_continues_a_sequence_of_a_standard_file(run, zoo, tmp_path):
+    from keras_stlstm.datasets import write_moving_mnist_npy
+
+    video = np.random.default_rng(4).integers(0, 256, (3, 5, 32, 32), dtype=np.uint8)
+    path = write_moving_mnist_npy(tmp_path / "mnist_test_seq.npy", video)
+    status, out, err = run("predict", "cli_predictor", "--input", str(path), "--index", "2",
+                           "--horizon", "2", "--out", str(tmp_path / "rollout.png"))
+    assert status == 0 and "3 context frames, 2 predicted" in out, err
+    strip = cv2.imread(str(tmp_path / "rollout.png"))
+    np.testing.assert_array_equal(strip[:32, :32, 0], video[2, 0])  # the context row: sequence 2
+    status, _, err = run("predict", "cli_predictor", "--input", str(path), "--index", "3",
+                         "--out", str(tmp_path / "x.png"))
+    assert status == 1 and "--index 3 is past the last sequence" in err
 
 
 def test_export_tflite_streaming_prints_the_verification(run, tmp_path):
@@ -150,6 +200,7 @@ def test_export_tflite_streaming_prints_the_verification(run, tmp_path):
         (["predict", "cli_classifier", "--input", "x.npy", "--out", "y.gif"], "not a video predictor"),
         (["classify", "cli_classifier", "--input", "/no/such/clip.avi"], "not found"),
         (["export", "cli_classifier", "--format", "onnx", "--streaming", "--out", "x.onnx"], "whole-clip float32 form only"),
+        (["evaluate", "cli_predictor", "--data", "/no/such/mnist_test_seq.npy"], "not found"),
     ],
 )
 def test_errors_are_one_line_without_traceback(run, argv, message):
