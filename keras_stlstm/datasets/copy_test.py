@@ -135,7 +135,8 @@ def generate_copy_test(digits, num_sequences, seed, *, start=0, num_frames=20, c
     check_sizes(digits, num_frames, num_digits, image_size)
     CopyTestLayout(num_frames, context)  # validates context
     settings = dict(start=int(start), num_frames=num_frames, num_digits=num_digits, pool_size=len(digits),
-                    travel=image_size - max(digits.shape[1:]), step_length=step_length)
+                    travel=image_size - max(digits.shape[1:]), step_length=step_length,
+                    trajectory="reflect")  # the law the copy-test scores on the cards were measured with
     seq1, seq2 = (
         render(digits, *trajectories(int(num_sequences), seed, stream=stream, **settings), image_size)
         for stream in (_SEQ1_STREAM, _SEQ2_STREAM)

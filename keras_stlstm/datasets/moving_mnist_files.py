@@ -16,6 +16,7 @@ Both readers return (N, T, H, W, C) float32 in [0, 1], the layout of
 expected layout.
 """
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -182,16 +183,39 @@ def write_moving_mnist_npy(path, sequences):
         sequences = sequences[..., 0]
     if sequences.ndim != 4:
         raise ValueError(f"`sequences` must have shape (N, T, H, W[, 1]); got {sequences.shape}.")
-    if sequences.dtype != np.uint8:
-        sequences = np.round(np.clip(sequences, 0.0, 1.0) * 255.0).astype(np.uint8)
+    n, t, h, w = sequences.shape
+    with npy_file_writer(path, n, t, h, w) as out:
+        out[:] = np.moveaxis(as_uint8(sequences), 0, 1)
+    return Path(path)
+
+
+def as_uint8(frames):
+    """uint8 frames unchanged; floats in [0, 1] scaled to 0-255 and rounded."""
+    frames = np.asarray(frames)
+    if frames.dtype == np.uint8:
+        return frames
+    return np.round(np.clip(frames, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+@contextlib.contextmanager
+def npy_file_writer(path, num_sequences, num_frames, height, width):
+    """Yields a writable uint8 memmap (T, N, H, W) of a new Srivastava-layout .npy file.
+
+    Fill it (e.g. a batch of sequences at a time, `out[:, i:j] = ...`); the file
+    appears at `path` only when the block exits without error (written to a
+    temporary name, then renamed), so a set too large for memory is never half-written.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".npy")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as f:
-            np.save(f, np.ascontiguousarray(np.moveaxis(sequences, 0, 1)))
+        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8,
+                                        shape=(num_frames, num_sequences, height, width))
+        yield out
+        out.flush()
+        del out
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path

@@ -83,7 +83,9 @@ def _load_moving_mnist_digits(digits, split):
 
 
 def build_moving_mnist(options, split, seed, input_shape):
-    from keras_stlstm.datasets.moving_mnist import MOVING_MNIST_TEST_SEED, generate_moving_mnist
+    from keras_stlstm.datasets.moving_mnist import MOVING_MNIST_TEST_SEED, check_trajectory, generate_moving_mnist
+
+    check_trajectory(options["trajectory"])
 
     frames, height, width, channels = _frames_shape(input_shape, {})
     if height != width or channels != 1:
@@ -98,7 +100,7 @@ def build_moving_mnist(options, split, seed, input_shape):
     def load_batch(first, count):
         sequences = generate_moving_mnist(
             digits, count, split_seed, start=first, num_frames=frames, num_digits=options["num_digits"],
-            image_size=height, step_length=options["step_length"],
+            image_size=height, step_length=options["step_length"], trajectory=options["trajectory"],
         )
         return (sequences,)
 
@@ -176,7 +178,7 @@ def build_folder(options, split, seed, input_shape):
 SOURCES = {
     "moving_mnist": SourceInfo(
         build_moving_mnist,
-        {"digits": "keras", "num_digits": 2, "step_length": 0.1},
+        {"digits": "keras", "num_digits": 2, "step_length": 0.1, "trajectory": "srivastava"},
         "sequences",
         "test",
         ("train", "test"),

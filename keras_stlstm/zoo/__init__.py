@@ -28,4 +28,5 @@ from keras_stlstm.zoo.test_sets import (  # noqa: F401
     load_test_sample,
     held_out_digits,
     video_test_set,
+    write_srivastava_test_set,
 )

@@ -3,6 +3,11 @@
 - Moving MNIST: `video_test_set` = 2,000 sequences (20 frames, 64x64) generated with
   `MOVING_MNIST_TEST_SEED` from the MNIST t10k digits 8000-9999 (the same images as
   ``keras.datasets.mnist``'s ``x_test[8000:]``); training uses digits 0-7999 only.
+- Srivastava-law Moving MNIST (`write_srivastava_test_set`): 10,000 sequences drawn
+  with Srivastava et al.'s published motion law (`trajectory="srivastava"`) from the
+  same held-out digits with `SRIVASTAVA_TEST_SEED`, written in the standard
+  ``mnist_test_seq.npy`` layout; `speed` (px/frame, 3.6 standard) gives the
+  robustness sets (2.5 and 5 px/frame).
 - Copy test: `copy_test_sequences` = 1,000 timelines (60 frames) generated with
   `COPY_TEST_SEED` from the same held-out digits.
 - The shipped sample (`load_test_sample`): the first 32 sequences of the Moving
@@ -27,13 +32,17 @@ import numpy as np
 
 from keras_stlstm.datasets.copy_test import copy_test_set
 from keras_stlstm.datasets.mnist import load_digits, split_digits
-from keras_stlstm.datasets.moving_mnist import moving_mnist_test_set
+from keras_stlstm.datasets.moving_mnist import generate_moving_mnist, moving_mnist_test_set
+from keras_stlstm.datasets.moving_mnist_files import npy_file_writer
 
 GESTURE_TEST_SIZE = 2000
 GESTURE_TEST_SEED = 0
 EARLY_TEST_FRAMES = 16
 SAMPLE_PATH = pathlib.Path(__file__).resolve().parent / "data" / "moving_mnist_test_sample.npz"
 VIDEO_TEST_SIZE = 2000
+SRIVASTAVA_TEST_SIZE = 10000
+SRIVASTAVA_TEST_SEED = 2016
+STANDARD_SPEED = 3.6  # px/frame: step 0.1 of the 64 - 28 = 36 px travel
 COPY_TEST_SIZE = 1000
 SAMPLE_VIDEO_SIZE = 32
 SAMPLE_COPY_SIZE = 16
@@ -64,6 +73,42 @@ def video_test_set(digits_source, num_sequences=VIDEO_TEST_SIZE, dtype="uint8"):
         >>> clips = video_test_set("../shared/data/mnist")  # doctest: +SKIP
     """
     return moving_mnist_test_set(held_out_digits(digits_source), num_sequences=num_sequences, dtype=dtype)
+
+
+def write_srivastava_test_set(path, digits_source, num_sequences=SRIVASTAVA_TEST_SIZE, speed=STANDARD_SPEED,
+                              seed=SRIVASTAVA_TEST_SEED, num_frames=20, batch_size=500):
+    """Writes a fixed Srivastava-law Moving MNIST test set as a standard ``.npy`` file.
+
+    Sequence i is `generate_moving_mnist(held-out digits, ..., seed, trajectory="srivastava")`'s
+    sequence i at `speed` px/frame, whatever `num_sequences` is, so a smaller file
+    is a prefix of the full one. The digits are t10k 8000-9999, never seen in
+    training. Generated `batch_size` sequences at a time into the file, so the
+    10,000 sequences (820 MB) never sit in memory; the file appears only once complete.
+
+    Args:
+        path: the .npy file (uint8 (num_frames, N, 64, 64), time first).
+        digits_source: an IDX folder/file, ``"keras"`` or the t10k digits (see `held_out_digits`).
+        num_sequences: 10,000 by default, as the standard file.
+        speed: digit speed in pixels per frame (3.6 standard; 2.5 and 5 for robustness).
+        seed: `SRIVASTAVA_TEST_SEED`; keep it to compare numbers.
+        num_frames: frames per sequence (20 = 10 given + 10 predicted).
+        batch_size: sequences generated per step.
+
+    Returns:
+        The path. Read it with `keras_stlstm.datasets.load_moving_mnist_npy` or
+        ``keras-stlstm evaluate NAME --data PATH``.
+    """
+    digits = held_out_digits(digits_source)
+    travel = 64 - digits.shape[1]
+    if not speed > 0 or speed > travel:
+        raise ValueError(f"`speed` must be in (0, {travel}] pixels per frame; got {speed!r}.")
+    with npy_file_writer(path, int(num_sequences), num_frames, 64, 64) as out:
+        for start in range(0, int(num_sequences), batch_size):
+            count = min(batch_size, int(num_sequences) - start)
+            video = generate_moving_mnist(digits, count, seed, start=start, num_frames=num_frames,
+                                          step_length=speed / travel, dtype="uint8", trajectory="srivastava")
+            out[:, start:start + count] = np.moveaxis(video[..., 0], 0, 1)
+    return pathlib.Path(path)
 
 
 def copy_test_sequences(digits_source, num_sequences=COPY_TEST_SIZE, dtype="uint8"):

@@ -56,7 +56,7 @@ def _expected_clips():
     digits = np.stack([cv2.resize(d, (7, 7), interpolation=cv2.INTER_AREA)
                        for d in load_sample_digits("test")])
     return generate_moving_mnist(digits, 4, MOVING_MNIST_TEST_SEED, num_frames=CONTEXT + FUTURE,
-                                 image_size=SIZE)
+                                 image_size=SIZE, trajectory="reflect")
 
 
 @pytest.mark.slow
