@@ -1,4 +1,4 @@
-"""Recurrent layers: ConvLSTM, the gesture paper's variants (a)-(d), ST-LSTM and E3D-LSTM."""
+"""Recurrent layers: ConvLSTM, the gesture paper's variants (a)-(d), ST-LSTM, PredRNN++ and E3D-LSTM."""
 
 from keras_stlstm.layers.conv_lstm import ConvLSTM, ConvLSTMCell
 from keras_stlstm.layers.input_attention_conv_lstm import (
@@ -16,4 +16,5 @@ from keras_stlstm.layers.output_gate_attention_conv_lstm import (
 from keras_stlstm.layers.pooled_gate_conv_lstm import PooledGateConvLSTM, PooledGateConvLSTMCell
 from keras_stlstm.layers.variants import CONV_LSTM_VARIANTS, get_conv_lstm_class
 from keras_stlstm.layers.eidetic_3d_lstm import Eidetic3DLSTM, Eidetic3DLSTMCell
+from keras_stlstm.layers.predrnn_plus_plus import PredRNNPlusPlus, PredRNNPlusPlusCell
 from keras_stlstm.layers.spatiotemporal_lstm import SpatioTemporalLSTM, SpatioTemporalLSTMCell

@@ -1,6 +1,6 @@
-"""Plain NumPy (float64) references of the ST-LSTM and E3D-LSTM stacks, from cells.md.
+"""Plain NumPy (float64) references of the ST-LSTM, PredRNN++ and E3D-LSTM stacks, from the equations.
 
-Written from the equations of shared/spec/cells.md sections 3-4, independently
+Written from the equations (shared/spec/cells.md sections 3-4; PredRNN++ eqs. 1-2), independently
 of the package's code: own 'same' convolution, layer norm and softmax attention.
 Only the weight layout (gate order of each fused convolution, documented in the
 cells' docstrings) is shared with the layers, so the references can be fed the
@@ -71,18 +71,24 @@ def attention(query, memories):
     return (p @ k).reshape(query.shape)
 
 
+def _numpy_dict(w):
+    d = {}
+    for key, value in w.items():
+        if isinstance(value, (tuple, list)):
+            d[key] = tuple(np.asarray(keras.ops.convert_to_numpy(v), np.float64) for v in value)
+        else:
+            d[key] = np.asarray(keras.ops.convert_to_numpy(value), np.float64)
+    return d
+
+
 def numpy_weights(cell):
     """The cell's per-layer weights as float64 NumPy (dict per layer)."""
-    out = []
-    for w in cell.layer_weights:
-        d = {}
-        for key, value in w.items():
-            if isinstance(value, (tuple, list)):
-                d[key] = tuple(np.asarray(keras.ops.convert_to_numpy(v), np.float64) for v in value)
-            else:
-                d[key] = np.asarray(keras.ops.convert_to_numpy(value), np.float64)
-        out.append(d)
-    return out
+    return [_numpy_dict(w) for w in cell.layer_weights]
+
+
+def numpy_ghu_weights(cell):
+    """The PredRNN++ cell's Gradient Highway Unit weights as float64 NumPy (dict)."""
+    return _numpy_dict(cell.ghu_weights)
 
 
 # Layers in the tests are built with these and then given NumPy weights: Keras'
@@ -153,7 +159,6 @@ def st_lstm_reference(x, weights, layer_norm_on, forget_bias=1.0):
             o = sigmoid(o_x + o_h + zo)
             h[n] = o * np.tanh(conv_same(mem, w["last"]))
             c[n] = c_new
-            hist[n].append(c_new)
             inp = h[n]
         outputs.append(inp)
         m_steps.append(m)
@@ -223,3 +228,50 @@ def e3d_reference(frames, weights, depth, tau, layer_norm_on, forget_bias=1.0, r
             }
         )
     return np.stack(outputs, axis=1), snapshots
+
+
+def predrnn_pp_reference(x, weights, ghu, layer_norm_on, forget_bias=1.0):
+    """PredRNN++ stack (Causal LSTMs + Gradient Highway Unit, Wang et al. 2018 eqs. 1-2) over x (B, T, H, W, Cin).
+
+    Each W * [A, B, ...] is written as the sum of one convolution per source (the
+    layer's kernels split by source, gate order documented in its docstring).
+    `ghu`: dict "x", "z", "bias" (and "norm_x", "norm_z").
+
+    Returns (outputs (B, T, H, W, F), [h_0, c_0, ..., m, z] final states, list of Z per step).
+    """
+    steps = x.shape[1]
+    f = weights[0]["h"].shape[-2]
+    zero = np.zeros(x.shape[:1] + x.shape[2:-1] + (f,))
+    h, c = [zero] * len(weights), [zero] * len(weights)
+    m, z = zero, zero
+    outputs, z_steps = [], []
+    for t in range(steps):
+        inp = x[:, t]
+        for n, w in enumerate(weights):
+            g_x, i_x, f_x, gp_x, ip_x, fp_x, o_x = np.split(
+                _maybe_norm(conv_same(inp, w["x"]), w, "x", layer_norm_on) + w["bias"], 7, axis=-1)
+            g_h, i_h, f_h = np.split(_maybe_norm(conv_same(h[n], w["h"]), w, "h", layer_norm_on), 3, axis=-1)
+            g_c, i_c, f_c = np.split(_maybe_norm(conv_same(c[n], w["c"]), w, "c", layer_norm_on), 3, axis=-1)
+            # (g, i, f) = (tanh, σ, σ)(W1 * [X, H_{t-1}, C_{t-1}]);  C_t = f∘C_{t-1} + i∘g
+            c_new = sigmoid(f_x + f_h + f_c + forget_bias) * c[n] + sigmoid(i_x + i_h + i_c) * np.tanh(g_x + g_h + g_c)
+            # (g', i', f') = (tanh, σ, σ)(W2 * [X, C_t, M^{k-1}]);  M^k = f'∘tanh(W3 * M^{k-1}) + i'∘g'
+            gp_c, ip_c, fp_c, o_c = np.split(_maybe_norm(conv_same(c_new, w["cn"]), w, "cn", layer_norm_on), 4, -1)
+            gp_m, ip_m, fp_m, w3m = np.split(_maybe_norm(conv_same(m, w["m"]), w, "m", layer_norm_on), 4, -1)
+            m = sigmoid(fp_x + fp_c + fp_m + forget_bias) * np.tanh(w3m) + sigmoid(ip_x + ip_c + ip_m) * np.tanh(
+                gp_x + gp_c + gp_m)
+            # o = tanh(W4 * [X, C_t, M^k]);  H = o∘tanh(W5 * [C_t, M^k])
+            o = np.tanh(o_x + o_c + _maybe_norm(conv_same(m, w["mo"]), w, "mo", layer_norm_on))
+            h[n] = o * np.tanh(conv_same(np.concatenate([c_new, m], axis=-1), w["last"]))
+            c[n] = c_new
+            inp = h[n]
+            if n == 0:
+                # P = tanh(Wpx*H¹ + Wpz*Z), S = σ(Wsx*H¹ + Wsz*Z), Z = S∘P + (1 - S)∘Z
+                p_x, s_x = np.split(_maybe_norm(conv_same(inp, ghu["x"]), ghu, "x", layer_norm_on) + ghu["bias"], 2, -1)
+                p_z, s_z = np.split(_maybe_norm(conv_same(z, ghu["z"]), ghu, "z", layer_norm_on), 2, -1)
+                s = sigmoid(s_x + s_z)
+                z = s * np.tanh(p_x + p_z) + (1.0 - s) * z
+                inp = z
+        outputs.append(inp)
+        z_steps.append(z)
+    states = [s for pair in zip(h, c) for s in pair] + [m, z]
+    return np.stack(outputs, axis=1), states, z_steps
