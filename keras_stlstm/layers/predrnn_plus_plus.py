@@ -17,6 +17,11 @@ from keras_stlstm.layers._stack import ZigzagStackCell
 from keras_stlstm.layers.base import SpatialRNN
 from keras_stlstm.layers.normalization import add_layer_norm_weights, sample_layer_norm
 
+def _tanh(x):
+    """tanh in the dtype of `x` (keras.ops.tanh returns float32 for float64 inputs on JAX)."""
+    return ops.cast(ops.tanh(x), x.dtype)
+
+
 # Per Causal LSTM layer: (key, output width in F, source) of each 'same'
 # convolution; "last" is the 1x1 memory reduction.
 _LAYER_CONVS = (
@@ -158,7 +163,7 @@ class PredRNNPlusPlusCell(ZigzagStackCell):
         g_x, i_x, f_x, gp_x, ip_x, fp_x, o_x = ops.split(self._conv(x, w, "x") + w["bias"], 7, axis=-1)
         g_h, i_h, f_h = ops.split(self._conv(h, w, "h"), 3, axis=-1)
         g_c, i_c, f_c = ops.split(self._conv(c, w, "c"), 3, axis=-1)
-        c_new = ops.sigmoid(f_x + f_h + f_c + self.forget_bias) * c + ops.sigmoid(i_x + i_h + i_c) * ops.tanh(
+        c_new = ops.sigmoid(f_x + f_h + f_c + self.forget_bias) * c + ops.sigmoid(i_x + i_h + i_c) * _tanh(
             g_x + g_h + g_c
         )
 
@@ -166,18 +171,18 @@ class PredRNNPlusPlusCell(ZigzagStackCell):
         gp_m, ip_m, fp_m, m_m = ops.split(self._conv(m, w, "m"), 4, axis=-1)
         fp = ops.sigmoid(fp_x + fp_c + fp_m + self.forget_bias)
         ip = ops.sigmoid(ip_x + ip_c + ip_m)
-        m_new = fp * ops.tanh(m_m) + ip * ops.tanh(gp_x + gp_c + gp_m)
+        m_new = fp * _tanh(m_m) + ip * _tanh(gp_x + gp_c + gp_m)
 
-        o = ops.tanh(o_x + o_c + self._conv(m_new, w, "mo"))
+        o = _tanh(o_x + o_c + self._conv(m_new, w, "mo"))
         mem = ops.concatenate([c_new, m_new], axis=-1)
-        h_new = o * ops.tanh(ops.conv(mem, w["last"], padding="same"))
+        h_new = o * _tanh(ops.conv(mem, w["last"], padding="same"))
         return h_new, c_new, m_new
 
     def _highway(self, x, z):
         w = self.ghu_weights
         p, s = ops.split(self._conv(x, w, "x") + w["bias"] + self._conv(z, w, "z"), 2, axis=-1)
         s = ops.sigmoid(s)
-        return s * ops.tanh(p) + (1.0 - s) * z
+        return s * _tanh(p) + (1.0 - s) * z
 
     def call(self, inputs, states, training=False):
         n_layers = self.num_layers

@@ -20,8 +20,9 @@ pytestmark = pytest.mark.backends
 
 B, T, H, W, CIN, F = 2, 4, 5, 5, 2, 3
 # float64 layer vs float64 reference: 1e-5 relative, with an absolute floor of
-# 1e-6 because XLA's float64 tanh (JAX on CPU) is only accurate to ~1e-7.
-TOL = {"rtol": 1e-5, "atol": 1e-6}
+# 3e-6: on JAX keras.ops.tanh returns float32 for a float64 input (~1e-7 each),
+# and a Causal LSTM step chains six tanh (measured worst case 1.2e-6).
+TOL = {"rtol": 1e-5, "atol": 3e-6}
 
 
 def np_(x):
