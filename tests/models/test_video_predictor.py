@@ -14,7 +14,7 @@ import keras_stlstm  # noqa: F401  (registers the classes for loading)
 from keras_stlstm.models.video_prediction import FramePredictionCell, VideoPredictor, patch_frames, unpatch_frames
 from keras_stlstm.training import l1_l2_loss
 
-BACKBONES = ("convlstm", "predrnn", "e3d")
+BACKBONES = ("convlstm", "predrnn", "predrnn_pp", "e3d")
 # XLA compilation of the unrolled loop costs TensorFlow on CPU more than it saves
 # here; JAX always compiles.
 JIT = "auto" if keras.backend.backend() == "jax" else False
@@ -212,6 +212,8 @@ def test_backbone_defaults_follow_the_papers():
     assert e3d.filters == (64,) * 4 and e3d.kernel_size == (2, 5, 5) and e3d.depth == 2 and e3d.layer_norm
     predrnn = FramePredictionCell("predrnn")
     assert predrnn.filters == (128,) * 4 and predrnn.kernel_size == 5 and not predrnn.layer_norm
+    predrnn_pp = FramePredictionCell("predrnn_pp")
+    assert predrnn_pp.filters == (64,) * 4 and predrnn_pp.kernel_size == 5 and predrnn_pp.layer_norm
     convlstm = FramePredictionCell("convlstm")
     assert convlstm.filters == (128,) * 4 and convlstm.kernel_size == 5
     assert VideoPredictor.__init__.__defaults__[:5] == ("e3d", 10, 10, 64, 1)

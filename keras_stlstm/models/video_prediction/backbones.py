@@ -8,6 +8,7 @@ output to one patched frame:
 | ---------- | ----------------------------------- | -------------------------------- | ------- |
 | "e3d"      | `Eidetic3DLSTMCell`                 | 4 x 64, kernel (2, 5, 5), D = 2, layer norm | Conv3D kernel = stride = (D, 1, 1) |
 | "predrnn"  | `SpatioTemporalLSTMCell`            | 4 x 128, kernel 5, no layer norm | 1x1 Conv2D |
+| "predrnn_pp" | `PredRNNPlusPlusCell`             | 4 x 64, kernel 5, layer norm     | 1x1 Conv2D |
 | "convlstm" | `ConvLSTMStackCell` (below)         | 4 x 128, kernel 5                | 1x1 Conv2D |
 
 The ConvLSTM decoder reads the top layer's hidden state by default, like the
@@ -18,7 +19,9 @@ and feed them into a 1 x 1 convolutional layer to generate the final
 prediction").
 
 The PredRNN defaults are thuml/predrnn-pytorch's Moving MNIST script; the E3D
-ones the paper's (google/e3d_lstm's flags). For ConvLSTM we take the same
+ones the paper's (google/e3d_lstm's flags); the PredRNN++ ones Yunbo426/predrnn-pp's
+train.py (kernel 5, 4x4 patches, layer norm), with 4 equal layers of 64 where it
+has 128, 64, 64, 64 (the zigzag memory here has one width). For ConvLSTM we take the same
 4 x 128, kernel 5, patch 4 stack as PredRNN: that is OpenSTL's "ConvLSTM-S"
 Moving MNIST baseline (protocols.md table), so the three backbones differ only in
 their cell.
@@ -30,14 +33,16 @@ from keras import ops
 from keras_stlstm.layers.base import SpatialCell
 from keras_stlstm.layers.conv_lstm import ConvLSTMCell
 from keras_stlstm.layers.eidetic_3d_lstm import Eidetic3DLSTMCell
+from keras_stlstm.layers.predrnn_plus_plus import PredRNNPlusPlusCell
 from keras_stlstm.layers.spatiotemporal_lstm import SpatioTemporalLSTMCell, normalize_stack_filters
 
-BACKBONES = ("e3d", "predrnn", "convlstm")
+BACKBONES = ("e3d", "predrnn", "predrnn_pp", "convlstm")
 DECODER_INPUTS = ("top", "all_layers")
 
 DEFAULTS = {
     "e3d": {"filters": (64, 64, 64, 64), "kernel_size": (2, 5, 5), "layer_norm": True},
     "predrnn": {"filters": (128, 128, 128, 128), "kernel_size": 5, "layer_norm": False},
+    "predrnn_pp": {"filters": (64, 64, 64, 64), "kernel_size": 5, "layer_norm": True},
     "convlstm": {"filters": (128, 128, 128, 128), "kernel_size": 5, "layer_norm": False},
 }
 
@@ -221,6 +226,8 @@ def make_stack_cell(
         )
     if backbone == "predrnn":
         return SpatioTemporalLSTMCell(filters, kernel_size, layer_norm=layer_norm, name="stack")
+    if backbone == "predrnn_pp":
+        return PredRNNPlusPlusCell(filters, kernel_size, layer_norm=layer_norm, name="stack")
     return ConvLSTMStackCell(filters, kernel_size, concat_outputs=decoder_input == "all_layers", name="stack")
 
 

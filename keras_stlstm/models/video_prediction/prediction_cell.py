@@ -28,7 +28,7 @@ class FramePredictionCell(keras.layers.Layer):
     """Recurrent stack + decoder + patching: one video-prediction step.
 
     Args:
-        backbone: "e3d", "predrnn" or "convlstm" (see `backbones.py`).
+        backbone: "e3d", "predrnn", "predrnn_pp" or "convlstm" (see `backbones.py`).
         channels: C, the frame channels.
         patch_size: p, the side of the square pixel blocks stacked on channels.
         filters, kernel_size, layer_norm: the stack's; None = the backbone default.

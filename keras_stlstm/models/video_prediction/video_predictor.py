@@ -43,11 +43,13 @@ class VideoPredictor(PresetMixin, keras.Model):
     - "e3d": Eidetic 3D LSTM stack (4 x 64, kernel (2, 5, 5), depth 2, layer
       norm, RECALL over all earlier memories); decoder Conv3D (D, 1, 1).
     - "predrnn": ST-LSTM stack with zigzag memory (4 x 128, kernel 5).
+    - "predrnn_pp": PredRNN++, Causal LSTM stack with zigzag memory and a
+      Gradient Highway Unit after the first layer (4 x 64, kernel 5, layer norm).
     - "convlstm": stack of ConvLSTM layers (4 x 128, kernel 5: OpenSTL's
       ConvLSTM-S Moving MNIST baseline).
 
     Args:
-        backbone: "e3d", "predrnn" or "convlstm".
+        backbone: "e3d", "predrnn", "predrnn_pp" or "convlstm".
         context_frames: frames given (10 for Moving MNIST).
         future_frames: frames predicted during training (10).
         image_size: int or (H, W) of the frames (64).
@@ -63,7 +65,8 @@ class VideoPredictor(PresetMixin, keras.Model):
             memories of earlier steps, C_{1:t-1}, as in the paper's eq. 1. True:
             the initial memory C_0 as well, as the official code does (the
             shipped E3D presets were trained so and pin it in their config).
-        layer_norm: None = backbone default (E3D on, PredRNN off); ConvLSTM has none.
+        layer_norm: None = backbone default (E3D and PredRNN++ on, PredRNN off);
+            ConvLSTM has none.
         output_activation: "sigmoid" or "clip".
         decoder_input: "top" (default): the decoder reads the top layer.
             "all_layers": ConvLSTM only, the decoder reads every layer's hidden
