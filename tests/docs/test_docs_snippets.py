@@ -18,6 +18,7 @@ CELL_PAGES = (
     "input_attention_conv_lstm.md",
     "gate_attention_conv_lstm.md",
     "spatiotemporal_lstm.md",
+    "predrnn_plus_plus.md",
     "eidetic_3d_lstm.md",
 )
 
