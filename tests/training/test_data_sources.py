@@ -34,6 +34,18 @@ def test_moving_mnist_stream_is_the_generator_indexed_by_position():
         data_sources.build_stream(options, "validation", 5, (6, 32, 32, 1))
 
 
+def test_moving_mnist_trajectory_option():
+    """Srivastava's law by default; the shipped presets' recipes pin "reflect"."""
+    assert data_sources.SOURCES["moving_mnist"].options["trajectory"] == "srivastava"
+    options = data_options("moving_mnist", digits="sample", trajectory="reflect")
+    (batch,) = data_sources.build_stream(options, "train", 5, (6, 32, 32, 1)).load_batch(0, 2)
+    expected = generate_moving_mnist(load_sample_digits("train"), 2, 5, num_frames=6, image_size=32,
+                                     trajectory="reflect")
+    np.testing.assert_array_equal(batch, expected)
+    with pytest.raises(ValueError, match="trajectory"):
+        data_sources.build_stream({**options, "trajectory": "bounce"}, "train", 5, (6, 32, 32, 1))
+
+
 def test_dataset_from_a_resume_point_equals_the_tail_of_the_full_dataset():
     stream = data_sources.build_stream(data_options("moving_mnist", digits="sample"), "train", 0, (4, 32, 32, 1))
     full = [x for x, _ in data_sources.stream_dataset(stream, 2, num_batches=5,
