@@ -209,6 +209,7 @@ def npy_file_writer(path, num_sequences, num_frames, height, width):
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".npy")
     os.close(fd)
+    os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; a data file is for everyone to read
     try:
         out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8,
                                         shape=(num_frames, num_sequences, height, width))
