@@ -135,11 +135,9 @@ def resolve_metrics(spec, model):
 
 def _learning_rate(optimizer):
     """The optimiser's learning rate for the log: a number, or the schedule's class and its first value."""
-    rate = optimizer.learning_rate
-    value = float(keras.ops.convert_to_numpy(rate))
-    if isinstance(optimizer._learning_rate, keras.optimizers.schedules.LearningRateSchedule):
-        return f"{type(optimizer._learning_rate).__name__} starting at {value:g}"
-    return f"{value:g}"
+    value = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+    schedule = optimizer.get_config()["learning_rate"]
+    return f"{schedule['class_name']} starting at {value:g}" if isinstance(schedule, dict) else f"{value:g}"
 
 
 def build_callbacks(options_by_name):
