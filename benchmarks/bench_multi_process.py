@@ -17,6 +17,7 @@ multi-GPU host or a cluster gains.
 """
 
 import argparse
+import io
 import os
 import platform
 import re
@@ -114,19 +115,10 @@ def main(argv=None):
             raise RuntimeError(f"the one-process run failed:\n{one.stderr[-3000:]}")
         single = step_seconds(one.stdout)
 
-        class Collect:
-            text = ""
-
-            def write(self, text):
-                self.text += text
-
-            def flush(self):
-                pass
-
-        collected = Collect()
+        collected = io.StringIO()
         if launch_local(command, 2, env=child_env(), output=collected):
-            raise RuntimeError(f"the 2-process run failed:\n{collected.text[-3000:]}")
-        double = step_seconds(collected.text)
+            raise RuntimeError(f"the 2-process run failed:\n{collected.getvalue()[-3000:]}")
+        double = step_seconds(collected.getvalue())
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPU cores, load average "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}; Python {platform.python_version()}")

@@ -47,7 +47,7 @@ TENSORFLOW_MULTI_WORKER_ERROR = (
 )
 
 
-def _positive_env_int(name, default):
+def _env_int(name, default):
     value = os.environ.get(name)
     if value in (None, ""):
         return default
@@ -80,7 +80,7 @@ def unsupported_backend_error(backend):
 
 def requested_processes():
     """N of the job the environment describes (1 when it describes none)."""
-    return max(_positive_env_int(NUM_PROCESSES, 1), _tf_config_workers() if keras.backend.backend() == "tensorflow"
+    return max(_env_int(NUM_PROCESSES, 1), _tf_config_workers() if keras.backend.backend() == "tensorflow"
                else 1)
 
 
@@ -104,7 +104,7 @@ def initialize_from_environment():
 
     if jax.distributed.is_initialized():
         return
-    process_id = _positive_env_int(PROCESS_ID, None)
+    process_id = _env_int(PROCESS_ID, None)
     if process_id is None or not 0 <= process_id < processes:
         raise ValueError(f"{PROCESS_ID} must be set to this process's number, 0 .. {processes - 1}; "
                          f"received {os.environ.get(PROCESS_ID)!r}.")

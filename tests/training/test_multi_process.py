@@ -7,6 +7,7 @@ process training on batches of 4, a job whose worker is killed must resume
 from its last backup on restart, and TensorFlow must refuse in one line.
 """
 
+import io
 import json
 import os
 import signal
@@ -106,31 +107,18 @@ print("WEIGHTS", digest, flush=True)
 """
 
 
-class Lines:
-    """A file-like sink collecting the launcher's output."""
-
-    def __init__(self):
-        self.text = ""
-
-    def write(self, text):
-        self.text += text
-
-    def flush(self):
-        pass
-
-
 @pytest.mark.slow
 def test_multi_process_jax_two_processes_match_one_process_with_the_global_batch(tmp_path, one_process_run):
     recipe = write_recipe(tmp_path / "recipe.toml", tmp_path / "run")
-    output = Lines()
+    output = io.StringIO()
     status = launch_local([sys.executable, "-c", DIGEST_SCRIPT, str(recipe)], 2, env=child_env(), output=output)
-    assert status == 0, output.text[-4000:]
+    assert status == 0, output.getvalue()[-4000:]
     # The log states the global batch and the learning rate.
     assert ("[process 0] global batch 4 (2 per process x 2 processes, 2 devices); learning rate 0.01"
-            in output.text)
+            in output.getvalue())
     # Both processes end with the same weights; process 0 alone wrote them.
-    digests = {line.split("WEIGHTS ")[1] for line in output.text.splitlines() if "WEIGHTS " in line}
-    assert len(digests) == 1, output.text[-4000:]
+    digests = {line.split("WEIGHTS ")[1] for line in output.getvalue().splitlines() if "WEIGHTS " in line}
+    assert len(digests) == 1, output.getvalue()[-4000:]
     assert_same_weights(saved_weights(tmp_path / "run"), one_process_run)
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert (metrics["processes"], metrics["replicas"], metrics["global_batch_size"], metrics["steps"]) == (2, 2, 4, EPOCHS)
@@ -183,3 +171,39 @@ def test_multi_process_tensorflow_refuses_in_one_line(tmp_path):
     error = [line for line in done.stderr.splitlines() if "error:" in line]
     assert error == [error[0]] and "needs KERAS_BACKEND=jax" in error[0] and "keras-team/keras#20585" in error[0]
     assert not (tmp_path / "run").exists()
+
+
+def test_multi_process_launcher_stops_the_job_when_one_process_fails():
+    # Process 1 fails at once; process 0 would run for a minute. Each sees its place in the job.
+    script = ("import os, sys, time\n"
+              "rank = os.environ['KERAS_DISTRIBUTION_PROCESS_ID']\n"
+              "print('rank', rank, 'of', os.environ['KERAS_DISTRIBUTION_NUM_PROCESSES'],\n"
+              "      os.environ['KERAS_DISTRIBUTION_JOB_ADDRESSES'].split(':')[0], flush=True)\n"
+              "sys.exit(3) if rank == '1' else time.sleep(60)\n")
+    output = io.StringIO()
+    started = time.monotonic()
+    assert launch_local([sys.executable, "-c", script], 2, output=output) == 3
+    assert time.monotonic() - started < 30
+    assert "[process 0] rank 0 of 2 127.0.0.1" in output.getvalue() and "[process 1] rank 1 of 2 127.0.0.1" in output.getvalue()
+    assert "[launcher] failed with status 3" in output.getvalue()
+    with pytest.raises(ValueError, match="--processes must be a positive integer; received 0"):
+        launch_local([sys.executable, "-c", "pass"], 0)
+
+
+def test_multi_process_environment_errors_are_one_line(monkeypatch):
+    import keras
+
+    from keras_stlstm.training import multi_process
+
+    monkeypatch.setenv("KERAS_DISTRIBUTION_NUM_PROCESSES", "two")
+    with pytest.raises(ValueError, match="KERAS_DISTRIBUTION_NUM_PROCESSES must be an integer; received 'two'"):
+        multi_process.initialize_from_environment()
+    monkeypatch.delenv("KERAS_DISTRIBUTION_NUM_PROCESSES")
+    if keras.backend.backend() == "tensorflow":  # a TF_CONFIG job of 2 workers is refused before it starts
+        monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]},
+                                                    "task": {"type": "worker", "index": 0}}))
+        with pytest.raises(ValueError, match=r"needs KERAS_BACKEND=jax: .*MultiWorkerMirroredStrategy"):
+            multi_process.initialize_from_environment()
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    multi_process.initialize_from_environment()  # one process: nothing to join
+    assert (multi_process.process_count(), multi_process.is_chief(), multi_process.data_shard(4)) == (1, True, (0, 4))
