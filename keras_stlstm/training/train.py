@@ -336,6 +336,16 @@ def _prepare_output_dir(recipe, output_dir, overwrite):
     return None
 
 
+def _start_run_folder(recipe, output_dir, overwrite):
+    """`_prepare_output_dir`, then the log cut back to the resume epoch and recipe.json written;
+    returns the resume epoch or None."""
+    start_epoch = _prepare_output_dir(recipe, output_dir, overwrite)
+    if start_epoch is not None:
+        truncate_log(os.path.join(output_dir, LOG_FILE), start_epoch)
+    write_json(os.path.join(output_dir, RECIPE_FILE), recipe)
+    return start_epoch
+
+
 def train(recipe, overwrite=False, verbose=None, callbacks=()):
     """Trains a model from a recipe; resumes an interrupted run of the same `output_dir`.
 
@@ -367,17 +377,13 @@ def train(recipe, overwrite=False, verbose=None, callbacks=()):
     output_dir = os.fspath(training["output_dir"])
     multi_process.check_recipe(training)
     # Process 0 decides and tidies the folder; the others then read the same backup.
-    start_epoch = multi_process.run_on_chief(_prepare_output_dir, recipe, output_dir, overwrite, name="prepare")
+    start_epoch = multi_process.run_on_chief(_start_run_folder, recipe, output_dir, overwrite, name="prepare")
     if not multi_process.is_chief():
         start_epoch = backed_up_epoch(os.path.join(output_dir, BACKUP_DIR))
     if start_epoch is not None:
         message = f"resuming from epoch {start_epoch} (backup in {os.path.join(output_dir, BACKUP_DIR)})"
         print(message, flush=True)
         logger.info(message)
-    if multi_process.is_chief():
-        if start_epoch is not None:
-            truncate_log(os.path.join(output_dir, LOG_FILE), start_epoch)
-        write_json(os.path.join(output_dir, RECIPE_FILE), recipe)
 
     keras.utils.set_random_seed(training["seed"])
     started = time.time()
