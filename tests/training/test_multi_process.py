@@ -207,3 +207,18 @@ def test_multi_process_environment_errors_are_one_line(monkeypatch):
     monkeypatch.delenv("TF_CONFIG", raising=False)
     multi_process.initialize_from_environment()  # one process: nothing to join
     assert (multi_process.process_count(), multi_process.is_chief(), multi_process.data_shard(4)) == (1, True, (0, 4))
+
+
+def test_multi_process_slices_tile_every_global_batch_once(tmp_path):
+    # Each process's slice of each global batch: together exactly the one-process batches, no example twice.
+    from keras_stlstm.training import data_sources, load_recipe
+
+    data = load_recipe(write_recipe(tmp_path / "recipe.toml", tmp_path / "run"))["data"]
+    stream = data_sources.build_stream(data, "train", 7, (4, 32, 32, 1))
+    whole = np.concatenate([x for (x,) in data_sources.stream_dataset(stream, 4, start_batch=1, num_batches=3)])
+    slices = [[x for (x,) in data_sources.stream_dataset(stream, 4, start_batch=1, num_batches=3, shard=(p * 2, 2))]
+              for p in (0, 1)]
+    assert all(x.shape == (2, 4, 32, 32, 1) for x in slices[0] + slices[1])
+    tiled = np.concatenate([np.concatenate(pair) for pair in zip(*slices)])
+    np.testing.assert_array_equal(tiled, whole)
+    assert len({x.tobytes() for x in tiled}) == len(tiled) == 12
