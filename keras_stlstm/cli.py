@@ -5,7 +5,7 @@
     keras-stlstm info NAME
     keras-stlstm predict NAME --input clip.npy|mnist_test_seq.npy|video [--index I] --horizon 10 --out rollout.gif|png
     keras-stlstm classify NAME --input video|frame_folder [--top-k 5] | --camera 0
-    keras-stlstm train RECIPE.toml [RECIPE.toml ...] [--skip-finished]
+    keras-stlstm train RECIPE.toml [RECIPE.toml ...] [--skip-finished] [--processes N]
     keras-stlstm evaluate NAME --data SOURCE   (mnist_test_seq.npy, PredRNN .npz, MNIST IDX digits, class folders)
     keras-stlstm zoo-evaluate [--presets NAME ...] [--digits PATH|keras|sample] [--write-cards]
     keras-stlstm zoo-evaluate-gestures [--presets NAME ...] [--num-clips N] [--write-cards]
@@ -243,13 +243,15 @@ def add_train_arguments(parser):
     parser.add_argument("--skip-finished", action="store_true",
                         help="skip a recipe whose output_dir holds a finished run (to resume a chain)")
     parser.add_argument("--verbose", type=int, default=None, help="Keras fit verbosity (0, 1 or 2)")
+    parser.add_argument("--processes", type=int, default=1, metavar="N",
+                        help="run a job of N local processes on 127.0.0.1 (JAX; recipe distribution = "
+                             "\"data_parallel\"); see docs/distributed.md")
 
 
 def cmd_train(args):
-    from keras_stlstm.training.train import train_stages
+    from keras_stlstm.training.train import train_from_arguments
 
-    train_stages(args.recipes, overwrite=args.overwrite, skip_finished=args.skip_finished, verbose=args.verbose)
-    return 0
+    return train_from_arguments(args)
 
 
 def cmd_evaluate(args):

@@ -213,7 +213,7 @@ def build_stream(data_options, split, seed, input_shape):
     return info.build(data_options, split, seed, tuple(input_shape))
 
 
-def stream_dataset(stream, batch_size, start_batch=0, num_batches=None, parallel=True, target_fn=None):
+def stream_dataset(stream, batch_size, start_batch=0, num_batches=None, parallel=True, target_fn=None, shard=None):
     """A tf.data.Dataset of batches `start_batch`, `start_batch + 1`, ... of `stream`.
 
     Args:
@@ -224,9 +224,12 @@ def stream_dataset(stream, batch_size, start_batch=0, num_batches=None, parallel
         parallel: generate batches in parallel threads (order and content unchanged).
         target_fn: maps the tuple of batch tensors to what `fit` takes, e.g.
             `(x, y)`.
+        shard: (offset, count): only examples offset .. offset + count - 1 of
+            every batch (one process's slice of a global batch in a
+            multi-process job); None for whole batches.
 
     Returns:
-        tf.data.Dataset.
+        tf.data.Dataset of batches of `count` (with `shard`) or `batch_size` examples.
     """
     import tensorflow as tf
 
@@ -234,14 +237,16 @@ def stream_dataset(stream, batch_size, start_batch=0, num_batches=None, parallel
     batches = tf.data.Dataset.range(start_batch, stop)
     dtypes = [tf.as_dtype(d) for d, _ in stream.spec]
 
+    offset, count = shard or (0, batch_size)
+
     def load(index):
-        arrays = stream.load_batch(int(index) * batch_size, batch_size)
+        arrays = stream.load_batch(int(index) * batch_size + offset, count)
         return [np.asarray(a, d.as_numpy_dtype) for a, d in zip(arrays, dtypes)]
 
     def generate(index):
         tensors = tf.numpy_function(load, [index], dtypes)
         for tensor, (_, shape) in zip(tensors, stream.spec):
-            tensor.set_shape((batch_size,) + tuple(shape))
+            tensor.set_shape((count,) + tuple(shape))
         return tuple(tensors)
 
     if parallel:

@@ -1,7 +1,8 @@
 """Data-parallel training on the backends' own engines.
 
-- JAX: `keras.distribution.DataParallel` over every device JAX sees (set for the
-  duration of the scope, then the previous distribution is restored).
+- JAX: `keras.distribution.DataParallel` over every device JAX sees, those of
+  every process of a multi-process job included (set for the duration of the
+  scope, then the previous distribution is restored).
 - TensorFlow: `tf.distribute.MirroredStrategy` over the GPUs, or over the logical
   CPUs when there is no GPU but several CPUs are configured
   (`tf.config.set_logical_device_configuration`).
@@ -39,7 +40,10 @@ def distribution_scope(name):
     backend = keras.backend.backend()
     if backend == "jax":
         previous = keras.distribution.distribution()
-        keras.distribution.set_distribution(keras.distribution.DataParallel(devices=keras.distribution.list_devices()))
+        # The global device list: in a multi-process job (keras_stlstm.training.multi_process)
+        # it spans every process; each process feeds its own slice of the batch.
+        keras.distribution.set_distribution(keras.distribution.DataParallel(
+            devices=keras.distribution.list_devices(), auto_shard_dataset=False))
         try:
             yield keras.distribution.distribution()
         finally:

@@ -39,7 +39,7 @@ from keras_stlstm.training import data_sources
 from keras_stlstm.training.batch_norm import recalibrate_batch_norm
 from keras_stlstm.training.losses import LOSSES
 from keras_stlstm.training.time_budget import TimeBudget
-from keras_stlstm.training import warm_start
+from keras_stlstm.training import multi_process, warm_start
 from keras_stlstm.training.distribution import distribution_scope, replica_count
 from keras_stlstm.training.recipe import (
     CALLBACKS,
@@ -133,6 +133,13 @@ def resolve_metrics(spec, model):
     return _built_with_model(spec, model, spec)
 
 
+def _learning_rate(optimizer):
+    """The optimiser's learning rate for the log: a number, or the schedule's class and its first value."""
+    value = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+    schedule = optimizer.get_config()["learning_rate"]
+    return f"{schedule['class_name']} starting at {value:g}" if isinstance(schedule, dict) else f"{value:g}"
+
+
 def build_callbacks(options_by_name):
     return [import_object(CALLBACKS[name])(**options) for name, options in options_by_name.items()]
 
@@ -205,16 +212,17 @@ def _datasets(recipe, model, distribution, start_epoch):
             f"[training] needs 'steps_per_epoch': source {data['source']!r} is an endless stream."
         )
     targets = make_targets(task["targets"])
+    shard = multi_process.data_shard(batch_size)  # this process's slice of every global batch
     train_ds = data_sources.stream_dataset(
         stream, batch_size, start_batch=start_epoch * steps, num_batches=(training["epochs"] - start_epoch) * steps,
-        parallel=data["parallel"], target_fn=targets,
+        parallel=data["parallel"], target_fn=targets, shard=shard,
     )
     val_ds = None
     if data["validation_steps"]:
         val_stream = data_sources.build_stream(data, data["validation_split"], seed, input_shape)
         val_ds = data_sources.stream_dataset(
             val_stream, batch_size, num_batches=data["validation_steps"], parallel=data["parallel"],
-            target_fn=targets,
+            target_fn=targets, shard=shard,
         )
     return train_ds, val_ds, steps
 
@@ -258,8 +266,13 @@ def _run(recipe, output_dir, start_epoch, verbose, extra_callbacks):
             clock=training["time_budget_clock"],
         )
         callbacks = build_callbacks(training["callbacks"]) + [budget] + list(extra_callbacks)
-        callbacks.append(keras.callbacks.CSVLogger(log_path, append=start_epoch > 0))
-        callbacks.append(keras.callbacks.BackupAndRestore(os.path.join(output_dir, BACKUP_DIR)))
+        if multi_process.is_chief():
+            callbacks.append(keras.callbacks.CSVLogger(log_path, append=start_epoch > 0))
+        callbacks.append(multi_process.ChiefOnlyBackup(keras.callbacks.BackupAndRestore(
+            os.path.join(output_dir, BACKUP_DIR))))
+        if multi_process.is_chief():
+            print(multi_process.describe_batch(training["batch_size"], replica_count(distribution),
+                                               _learning_rate(model.optimizer)), flush=True)
         history = model.fit(
             train_ds,
             epochs=training["stop_after_epochs"] or training["epochs"],
@@ -323,6 +336,16 @@ def _prepare_output_dir(recipe, output_dir, overwrite):
     return None
 
 
+def _start_run_folder(recipe, output_dir, overwrite):
+    """`_prepare_output_dir`, then the log cut back to the resume epoch and recipe.json written;
+    returns the resume epoch or None."""
+    start_epoch = _prepare_output_dir(recipe, output_dir, overwrite)
+    if start_epoch is not None:
+        truncate_log(os.path.join(output_dir, LOG_FILE), start_epoch)
+    write_json(os.path.join(output_dir, RECIPE_FILE), recipe)
+    return start_epoch
+
+
 def train(recipe, overwrite=False, verbose=None, callbacks=()):
     """Trains a model from a recipe; resumes an interrupted run of the same `output_dir`.
 
@@ -348,23 +371,27 @@ def train(recipe, overwrite=False, verbose=None, callbacks=()):
     >>> result = train("recipes/e3d_moving_mnist.toml")  # doctest: +SKIP
     >>> keras.saving.load_model(result.model_dir)  # doctest: +SKIP
     """
+    multi_process.initialize_from_environment()  # before the backend computes anything
     recipe = load_recipe(recipe)
     training = recipe["training"]
     output_dir = os.fspath(training["output_dir"])
-    start_epoch = _prepare_output_dir(recipe, output_dir, overwrite)
+    multi_process.check_recipe(training)
+    # Process 0 decides and tidies the folder; the others then read the same backup.
+    start_epoch = multi_process.run_on_chief(_start_run_folder, recipe, output_dir, overwrite, name="prepare")
+    if not multi_process.is_chief():
+        start_epoch = backed_up_epoch(os.path.join(output_dir, BACKUP_DIR))
     if start_epoch is not None:
         message = f"resuming from epoch {start_epoch} (backup in {os.path.join(output_dir, BACKUP_DIR)})"
         print(message, flush=True)
         logger.info(message)
-        truncate_log(os.path.join(output_dir, LOG_FILE), start_epoch)
-    write_json(os.path.join(output_dir, RECIPE_FILE), recipe)
 
     keras.utils.set_random_seed(training["seed"])
     started = time.time()
     verbose = training["verbose"] if verbose is None else verbose
     model, history, replicas, budget, steps_per_epoch = _run(recipe, output_dir, start_epoch or 0, verbose, callbacks)
     model_dir = os.path.join(output_dir, MODEL_DIR)
-    save_model_folder(model, model_dir)
+    if multi_process.is_chief():
+        save_model_folder(model, model_dir)
     epochs_run = len(history.epoch) + (start_epoch or 0)
     steps = epochs_run * steps_per_epoch
     metrics = {
@@ -379,6 +406,8 @@ def train(recipe, overwrite=False, verbose=None, callbacks=()):
         "backend": keras.backend.backend(),
         "distribution": training["distribution"],
         "replicas": replicas,
+        "processes": multi_process.process_count(),
+        "global_batch_size": training["batch_size"],
         "parameters": int(model.count_params()),
         "seconds_this_process": round(time.time() - started, 3),
     }
@@ -389,7 +418,7 @@ def train(recipe, overwrite=False, verbose=None, callbacks=()):
             stages, steps, metrics["training_minutes"])
     metrics["final"] = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
                         for k, v in metrics["final"].items()}
-    write_json(os.path.join(output_dir, METRICS_FILE), metrics)
+    multi_process.run_on_chief(write_json, os.path.join(output_dir, METRICS_FILE), metrics, name="saved")
     return TrainResult(model, history, output_dir, model_dir, metrics, start_epoch)
 
 
@@ -426,6 +455,7 @@ def train_stages(recipes, overwrite=False, skip_finished=False, verbose=None, re
     if overwrite and skip_finished:
         raise ValueError("Pass either overwrite=True (--overwrite) or skip_finished=True (--skip-finished), not both.")
     recipes = list(recipes)
+    multi_process.initialize_from_environment()  # before the recipes are read (see `train`)
     if not recipes:
         raise ValueError("Expected at least one recipe (a TOML file).")
     loaded = [load_recipe(recipe) for recipe in recipes]  # read and checked once, all before training
@@ -442,6 +472,17 @@ def train_stages(recipes, overwrite=False, skip_finished=False, verbose=None, re
     return model_dirs
 
 
+def train_from_arguments(args):
+    """Runs parsed `add_train_arguments` arguments: in this process, or as a local job of
+    `--processes` N (see `keras_stlstm.training.local_launch`); returns the exit status."""
+    if args.processes != 1:
+        from keras_stlstm.training.local_launch import train_in_processes
+
+        return train_in_processes(args)
+    train_stages(args.recipes, overwrite=args.overwrite, skip_finished=args.skip_finished, verbose=args.verbose)
+    return 0
+
+
 def main(argv=None):
     """Command line (the same arguments as `keras-stlstm train`): `python -m keras_stlstm.training.train RECIPE.toml [RECIPE.toml ...] [--skip-finished]`."""
     from keras_stlstm.cli import add_train_arguments
@@ -451,11 +492,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        train_stages(args.recipes, overwrite=args.overwrite, skip_finished=args.skip_finished, verbose=args.verbose)
+        return train_from_arguments(args)
     except (ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    return 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,224 @@
+"""Multi-process data parallel with 2 real processes on 127.0.0.1 (one CPU device each).
+
+The children run on JAX whatever the backend of this test process (CI's
+TensorFlow run executes these tests; the JAX run selects `-m backends` only):
+a 2-process job with a global batch of 4 must end with the weights of one
+process training on batches of 4, a job whose worker is killed must resume
+from its last backup on restart, and TensorFlow must refuse in one line.
+"""
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import h5py
+import numpy as np
+import pytest
+
+from keras_stlstm.training.local_launch import launch_local
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+EPOCHS = 8
+
+
+def write_recipe(path, output_dir, epochs=EPOCHS):
+    """A tiny ConvLSTM predictor, one step of a global batch of 4 per epoch; η = 1 (no random draws)."""
+    path.write_text(f"""
+[model]
+class = "VideoPredictor"
+backbone = "convlstm"
+context_frames = 2
+future_frames = 2
+image_size = 32
+patch_size = 4
+filters = [8]
+kernel_size = 3
+[data]
+source = "moving_mnist"
+digits = "sample"
+[optimizer]
+name = "adam"
+learning_rate = 0.01
+[training]
+batch_size = 4
+epochs = {epochs}
+steps_per_epoch = 1
+seed = 7
+output_dir = "{output_dir}"
+verbose = 0
+distribution = "data_parallel"
+[training.callbacks.scheduled_sampling]
+rate = 0.0
+""")
+    return path
+
+
+def child_env(backend="jax"):
+    env = dict(os.environ, KERAS_BACKEND=backend, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2",
+               XLA_FLAGS="", CUDA_VISIBLE_DEVICES="")
+    for key in ("KERAS_DISTRIBUTION_JOB_ADDRESSES", "KERAS_DISTRIBUTION_NUM_PROCESSES",
+                "KERAS_DISTRIBUTION_PROCESS_ID", "TF_CONFIG"):
+        env.pop(key, None)
+    return env
+
+
+def train_command(recipe, *flags):
+    return [sys.executable, "-m", "keras_stlstm.cli", "train", str(recipe), *flags]
+
+
+def saved_weights(run_dir):
+    """Every array of the saved model's weights file, by its path in the file."""
+    arrays = {}
+    with h5py.File(run_dir / "model" / "model.weights.h5", "r") as f:
+        f.visititems(lambda name, item: arrays.__setitem__(name, item[()]) if isinstance(item, h5py.Dataset) else None)
+    return arrays
+
+
+def assert_same_weights(a, b, atol=1e-5):
+    assert sorted(a) == sorted(b) and a
+    for name in a:
+        np.testing.assert_allclose(a[name], b[name], atol=atol, rtol=1e-4, err_msg=name)
+
+
+@pytest.fixture(scope="module")
+def one_process_run(tmp_path_factory):
+    """The reference: one process (one device), batches of 4."""
+    folder = tmp_path_factory.mktemp("one_process")
+    recipe = write_recipe(folder / "recipe.toml", folder / "run")
+    done = subprocess.run(train_command(recipe), env=child_env(), cwd=REPO, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "global batch 4 (1 device); learning rate 0.01" in done.stdout
+    return saved_weights(folder / "run")
+
+
+# Each process trains, then prints a digest of the weights it ends with.
+DIGEST_SCRIPT = """
+import hashlib, sys
+import keras, numpy as np
+from keras_stlstm.training import train
+result = train(sys.argv[1])
+digest = hashlib.sha256(b"".join(np.asarray(w).tobytes() for w in result.model.get_weights())).hexdigest()
+print("WEIGHTS", digest, flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_multi_process_jax_two_processes_match_one_process_with_the_global_batch(tmp_path, one_process_run):
+    recipe = write_recipe(tmp_path / "recipe.toml", tmp_path / "run")
+    output = io.StringIO()
+    status = launch_local([sys.executable, "-c", DIGEST_SCRIPT, str(recipe)], 2, env=child_env(), output=output)
+    assert status == 0, output.getvalue()[-4000:]
+    # The log states the global batch and the learning rate.
+    assert ("[process 0] global batch 4 (2 per process x 2 processes, 2 devices); learning rate 0.01"
+            in output.getvalue())
+    # Both processes end with the same weights; process 0 alone wrote them.
+    digests = {line.split("WEIGHTS ")[1] for line in output.getvalue().splitlines() if "WEIGHTS " in line}
+    assert len(digests) == 1, output.getvalue()[-4000:]
+    assert_same_weights(saved_weights(tmp_path / "run"), one_process_run)
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert (metrics["processes"], metrics["replicas"], metrics["global_batch_size"], metrics["steps"]) == (2, 2, 4, EPOCHS)
+    with open(tmp_path / "run" / "training_log.csv") as f:
+        assert len(f.read().splitlines()) == EPOCHS + 1  # one writer: one row per epoch
+
+
+def backed_up_epochs(run_dir):
+    try:
+        return json.loads((run_dir / "backup" / "training_metadata.json").read_text())["epoch"]
+    except (OSError, ValueError, KeyError):
+        return 0
+
+
+@pytest.mark.slow
+def test_multi_process_jax_killed_worker_resumes_from_the_last_backup(tmp_path, one_process_run):
+    recipe = write_recipe(tmp_path / "recipe.toml", tmp_path / "run")
+    command = train_command(recipe, "--processes", "2")
+    log_path = tmp_path / "first.log"
+    with open(log_path, "w") as log:
+        launcher = subprocess.Popen(command, env=child_env(), cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 240
+            while backed_up_epochs(tmp_path / "run") < 2 and launcher.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.02)
+            lines = log_path.read_text().splitlines()
+            worker = int(next(line.split("pid ")[1] for line in lines if "[launcher] process 1: pid" in line))
+            os.kill(worker, signal.SIGKILL)  # the worker dies mid-run, the launcher takes the job down
+            assert launcher.wait(timeout=60) == 128 + signal.SIGKILL
+        finally:
+            if launcher.poll() is None:
+                launcher.kill()
+    assert not (tmp_path / "run" / "model").exists()
+    killed_after = backed_up_epochs(tmp_path / "run")
+    assert 2 <= killed_after < EPOCHS
+
+    done = subprocess.run(command, env=child_env(), cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-4000:]
+    for process in (0, 1):  # both processes read the same backup
+        assert f"[process {process}] resuming from epoch {killed_after}" in done.stdout, done.stdout[-4000:]
+    assert_same_weights(saved_weights(tmp_path / "run"), one_process_run)
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["resumed_from_epoch"] == killed_after
+
+
+def test_multi_process_tensorflow_refuses_in_one_line(tmp_path):
+    recipe = write_recipe(tmp_path / "recipe.toml", tmp_path / "run")
+    done = subprocess.run(train_command(recipe, "--processes", "2"), env=child_env("tensorflow"), cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    error = [line for line in done.stderr.splitlines() if "error:" in line]
+    assert error == [error[0]] and "needs KERAS_BACKEND=jax" in error[0] and "keras-team/keras#20585" in error[0]
+    assert not (tmp_path / "run").exists()
+
+
+def test_multi_process_launcher_stops_the_job_when_one_process_fails():
+    # Process 1 fails at once; process 0 would run for a minute. Each sees its place in the job.
+    script = ("import os, sys, time\n"
+              "rank = os.environ['KERAS_DISTRIBUTION_PROCESS_ID']\n"
+              "print('rank', rank, 'of', os.environ['KERAS_DISTRIBUTION_NUM_PROCESSES'],\n"
+              "      os.environ['KERAS_DISTRIBUTION_JOB_ADDRESSES'].split(':')[0], flush=True)\n"
+              "sys.exit(3) if rank == '1' else time.sleep(60)\n")
+    output = io.StringIO()
+    started = time.monotonic()
+    assert launch_local([sys.executable, "-c", script], 2, output=output) == 3
+    assert time.monotonic() - started < 30
+    assert "[process 0] rank 0 of 2 127.0.0.1" in output.getvalue() and "[process 1] rank 1 of 2 127.0.0.1" in output.getvalue()
+    assert "[launcher] failed with status 3" in output.getvalue()
+    with pytest.raises(ValueError, match="--processes must be a positive integer; received 0"):
+        launch_local([sys.executable, "-c", "pass"], 0)
+
+
+def test_multi_process_environment_errors_are_one_line(monkeypatch):
+    import keras
+
+    from keras_stlstm.training import multi_process
+
+    monkeypatch.setenv("KERAS_DISTRIBUTION_NUM_PROCESSES", "two")
+    with pytest.raises(ValueError, match="KERAS_DISTRIBUTION_NUM_PROCESSES must be an integer; received 'two'"):
+        multi_process.initialize_from_environment()
+    monkeypatch.delenv("KERAS_DISTRIBUTION_NUM_PROCESSES")
+    if keras.backend.backend() == "tensorflow":  # a TF_CONFIG job of 2 workers is refused before it starts
+        monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]},
+                                                    "task": {"type": "worker", "index": 0}}))
+        with pytest.raises(ValueError, match=r"needs KERAS_BACKEND=jax: .*MultiWorkerMirroredStrategy"):
+            multi_process.initialize_from_environment()
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    multi_process.initialize_from_environment()  # one process: nothing to join
+    assert (multi_process.process_count(), multi_process.is_chief(), multi_process.data_shard(4)) == (1, True, (0, 4))
+
+
+def test_multi_process_slices_tile_every_global_batch_once(tmp_path):
+    # Each process's slice of each global batch: together exactly the one-process batches, no example twice.
+    from keras_stlstm.training import data_sources, load_recipe
+
+    data = load_recipe(write_recipe(tmp_path / "recipe.toml", tmp_path / "run"))["data"]
+    stream = data_sources.build_stream(data, "train", 7, (4, 32, 32, 1))
+    whole = np.concatenate([x for (x,) in data_sources.stream_dataset(stream, 4, start_batch=1, num_batches=3)])
+    slices = [[x for (x,) in data_sources.stream_dataset(stream, 4, start_batch=1, num_batches=3, shard=(p * 2, 2))]
+              for p in (0, 1)]
+    assert all(x.shape == (2, 4, 32, 32, 1) for x in slices[0] + slices[1])
+    tiled = np.concatenate([np.concatenate(pair) for pair in zip(*slices)])
+    np.testing.assert_array_equal(tiled, whole)
+    assert len({x.tobytes() for x in tiled}) == len(tiled) == 12
