@@ -290,15 +290,21 @@ def cmd_export(args):
         raise ValueError("ONNX export has the whole-clip float32 form only; drop --streaming/--quantize.")
     if args.format == "saved_model" and args.quantize:
         raise ValueError("--quantize applies to --format tflite only.")
+    from keras_stlstm.export.destination import check_destination
+
+    check_destination(args.out, args.format, args.overwrite)  # before the slow part
     model = _load(args.name)
-    with tqdm(total=2, desc=f"{args.format}: converting", bar_format="{desc} [{n}/{total}, {elapsed}]") as bar:
+    with tqdm(total=2, desc=f"{args.format}: converting", bar_format="{desc} [{n}/{total}, {elapsed}]",
+              disable=not sys.stderr.isatty()) as bar:
         if args.format == "saved_model":
-            path = export.export_saved_model(model, args.out, streaming=args.streaming, num_frames=args.num_frames)
+            path = export.export_saved_model(model, args.out, streaming=args.streaming, num_frames=args.num_frames,
+                                             overwrite=args.overwrite)
         elif args.format == "tflite":
             path = export.export_tflite(model, args.out, streaming=args.streaming, quantize=args.quantize,
-                                        num_frames=args.num_frames, representative_data=_calibration(model, args))
+                                        num_frames=args.num_frames, representative_data=_calibration(model, args),
+                                        overwrite=args.overwrite)
         else:
-            path = export.export_onnx(model, args.out)
+            path = export.export_onnx(model, args.out, overwrite=args.overwrite)
         bar.update(1)
         bar.set_description(f"{args.format}: verifying")
         error = export.verify_export(model, path, num_frames=args.num_frames, verbose=False)
@@ -390,6 +396,8 @@ def build_parser():
     p.add_argument("--quantize", choices=("float16", "dynamic_int8", "int8"), default=None)
     p.add_argument("--num-frames", type=int, default=None, help="clip length when the model has none")
     p.add_argument("--out", required=True)
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace what is at --out even when it is not an earlier export")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("upload", help="upload a preset folder to the Hugging Face Hub")
