@@ -25,10 +25,11 @@ from pathlib import Path
 import numpy as np
 
 
-def _load(handle):
+def _load(args):
+    """The preset `args.name`, its files checked unless --no-verify-hashes."""
     from keras_stlstm.presets import from_preset
 
-    return from_preset(handle)
+    return from_preset(args.name, verify_hashes=not args.no_verify_hashes)
 
 
 def _clip_geometry(model):
@@ -110,7 +111,7 @@ def _read_clip(path, height, width, channels):
 
 
 def cmd_predict(args):
-    model = _load(args.name)
+    model = _load(args)
     if not hasattr(model, "predict_frames"):
         raise ValueError(f"{args.name} is a {type(model).__name__}, not a video predictor: use classify.")
     _, height, width, channels = _clip_geometry(model)
@@ -165,7 +166,7 @@ def _print_top_k(probs, names, k, prefix=""):
 
 
 def cmd_classify(args):
-    model = _load(args.name)
+    model = _load(args)
     if hasattr(model, "predict_frames") or len(model.outputs[0].shape) != 2:
         raise ValueError(f"{args.name} is a {type(model).__name__}, not a classifier: use predict.")
     if args.camera is not None:
@@ -227,7 +228,7 @@ def cmd_train(args):
 
 
 def cmd_evaluate(args):
-    model = _load(args.name)
+    model = _load(args)
     if hasattr(model, "predict_frames"):
         return _evaluate_predictor(model, args)
     return _evaluate_classifier(model, args)
@@ -293,7 +294,7 @@ def cmd_export(args):
     from keras_stlstm.export.destination import check_destination
 
     check_destination(args.out, args.format, args.overwrite)  # before the slow part
-    model = _load(args.name)
+    model = _load(args)
     with tqdm(total=2, desc=f"{args.format}: converting", bar_format="{desc} [{n}/{total}, {elapsed}]",
               disable=not sys.stderr.isatty()) as bar:
         if args.format == "saved_model":
@@ -341,6 +342,8 @@ def cmd_upload(args):
 def build_parser():
     parser = argparse.ArgumentParser(prog="keras-stlstm", description="Spatiotemporal LSTM model zoo.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--no-verify-hashes", action="store_true",
+                        help="load preset folders edited on purpose without checking the sha256 in metadata.json")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sub.add_parser("list", help="list the registered presets").set_defaults(func=cmd_list)
