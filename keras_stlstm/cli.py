@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_stlstm.utils.inputs import check_frames, positive_int
+
 
 def _load(args):
     """The preset `args.name`, its files checked unless --no-verify-hashes."""
@@ -90,10 +92,17 @@ def _size(n):
 
 
 def _read_clip(path, height, width, channels):
-    """A float32 (T, H, W, C) clip in [0, 1] from a .npy file, a video or a frame folder."""
+    """A float32 (T, H, W, C) clip in [0, 1] from a .npy file, a video or a frame folder.
+
+    A .npy clip holds float frames in [0, 1] or uint8 0-255 (rescaled); NaN,
+    inf, other dtypes and other values are refused (`check_frames`).
+    """
     path = Path(path)
     if path.suffix == ".npy":
-        clip = np.load(path)
+        try:
+            clip = np.load(path)  # allow_pickle=False: never runs code
+        except (ValueError, OSError, EOFError) as e:
+            raise ValueError(f"{path}: not a readable .npy array ({e}).") from None
         if clip.ndim == 5 and clip.shape[0] == 1:
             clip = clip[0]
         if clip.ndim == 3:
@@ -102,12 +111,10 @@ def _read_clip(path, height, width, channels):
             raise ValueError(
                 f"{path}: expected frames of shape (T, {height}, {width}, {channels}); got {clip.shape}."
             )
-        clip = clip.astype(np.float32)
-        return clip / 255.0 if clip.max() > 1.0 else clip
+        return check_frames(clip, path.name)
     from keras_stlstm.datasets.video_io import read_frames
 
-    frames = read_frames(path, size=(height, width), grayscale=channels == 1)
-    return frames.astype(np.float32) / 255.0
+    return check_frames(read_frames(path, size=(height, width), grayscale=channels == 1), path.name)
 
 
 def cmd_predict(args):
@@ -180,7 +187,8 @@ def cmd_classify(args):
     frames = frames or 16
     clip = read_frames(args.input, select=lambda n: sample_indices(n, frames),
                        size=(height, width), grayscale=channels == 1)
-    probs = np.asarray(model.predict(clip[None].astype(np.float32) / 255.0, verbose=0))[0]
+    clip = check_frames(clip, Path(args.input).name)  # uint8 pixels -> [0, 1]
+    probs = np.asarray(model.predict(clip[None], verbose=0))[0]
     _print_top_k(probs, _class_names(model), args.top_k)
     return 0
 
@@ -217,7 +225,7 @@ def add_train_arguments(parser):
     parser.add_argument("--overwrite", action="store_true", help="replace a finished run in output_dir")
     parser.add_argument("--skip-finished", action="store_true",
                         help="skip a recipe whose output_dir holds a finished run (to resume a chain)")
-    parser.add_argument("--verbose", type=int, default=None, help="Keras fit verbosity (0, 1 or 2)")
+    parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=None, help="Keras fit verbosity")
 
 
 def cmd_train(args):
@@ -359,7 +367,7 @@ def build_parser():
     p = sub.add_parser("predict", help="roll out future frames with a video predictor")
     p.add_argument("name")
     p.add_argument("--input", required=True, help=".npy (T, H, W[, C]) clip, video file or frame folder")
-    p.add_argument("--horizon", type=int, default=10, help="frames to predict")
+    p.add_argument("--horizon", type=positive_int, default=10, help="frames to predict")
     p.add_argument("--out", required=True, help="output .gif (animation) or .png (strip)")
     p.set_defaults(func=cmd_predict)
 
@@ -368,8 +376,8 @@ def build_parser():
     source = p.add_mutually_exclusive_group()
     source.add_argument("--input", help="video file or folder of frame images")
     source.add_argument("--camera", type=int, help="camera index for online recognition")
-    p.add_argument("--top-k", type=int, default=5)
-    p.add_argument("--max-frames", type=int, default=None, help="stop the camera after N frames")
+    p.add_argument("--top-k", type=positive_int, default=5)
+    p.add_argument("--max-frames", type=positive_int, default=None, help="stop the camera after N frames")
     p.set_defaults(func=cmd_classify)
 
     p = sub.add_parser("train", help="train from a TOML recipe (several: the stages of a chain, in order)")
@@ -381,8 +389,8 @@ def build_parser():
     p.add_argument("--data", default="sample",
                    help="predictors: MNIST IDX folder/file or 'sample' (shipped digits); "
                         "classifiers: folder of class folders")
-    p.add_argument("--num-sequences", type=int, default=200)
-    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--num-sequences", type=positive_int, default=200)
+    p.add_argument("--batch-size", type=positive_int, default=8)
     p.set_defaults(func=cmd_evaluate)
 
     from keras_stlstm.zoo import command as zoo_command
@@ -397,7 +405,7 @@ def build_parser():
     p.add_argument("--format", required=True, choices=("saved_model", "tflite", "onnx"))
     p.add_argument("--streaming", action="store_true", help="single-step model with explicit states")
     p.add_argument("--quantize", choices=("float16", "dynamic_int8", "int8"), default=None)
-    p.add_argument("--num-frames", type=int, default=None, help="clip length when the model has none")
+    p.add_argument("--num-frames", type=positive_int, default=None, help="clip length when the model has none")
     p.add_argument("--out", required=True)
     p.add_argument("--overwrite", action="store_true",
                    help="replace what is at --out even when it is not an earlier export")

@@ -238,8 +238,11 @@ def recalibration_batches(recipe, model, num_batches):
     return dataset.as_numpy_iterator()
 
 
-def _run(recipe, output_dir, resume, verbose, extra_callbacks):
-    """Builds, trains (from `resume`, a `Resume`) and recalibrates the model."""
+def _run(recipe, output_dir, resume, verbose, extra_callbacks, on_ready):
+    """Builds, trains (from `resume`, a `Resume`) and recalibrates the model.
+
+    `on_ready()` runs once the model and data are built, before `fit` writes
+    anything: a recipe whose data does not fit its model leaves no files."""
     training = recipe["training"]
     task = model_task(recipe["model"]["class"])
     model_args = {k: v for k, v in recipe["model"].items() if k != "class"}
@@ -272,6 +275,7 @@ def _run(recipe, output_dir, resume, verbose, extra_callbacks):
         # A run killed after fit finished runs no epoch again: fit restores the
         # backup (weights, optimiser) and stops at once.
         epochs = start_epoch if resume.done else training["stop_after_epochs"] or training["epochs"]
+        on_ready()
         history = model.fit(
             train_ds,
             epochs=epochs,
@@ -426,13 +430,13 @@ def train(recipe, overwrite=False, verbose=None, callbacks=()):
         print(message, flush=True)
         logger.info(message)
         truncate_log(os.path.join(output_dir, LOG_FILE), start_epoch)
-    write_json(os.path.join(output_dir, RECIPE_FILE), recipe)
 
     keras.utils.set_random_seed(training["seed"])
     started = time.time()
     verbose = training["verbose"] if verbose is None else verbose
-    model, history, replicas, budget, steps_per_epoch = _run(recipe, output_dir, resume or Resume(), verbose,
-                                                                callbacks)
+    model, history, replicas, budget, steps_per_epoch = _run(
+        recipe, output_dir, resume or Resume(), verbose, callbacks,
+        on_ready=lambda: write_json(os.path.join(output_dir, RECIPE_FILE), recipe))
     model_dir = os.path.join(output_dir, MODEL_DIR)
     save_model_folder(model, model_dir)
     epochs_run = len(history.epoch) + (start_epoch or 0)
