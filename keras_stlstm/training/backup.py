@@ -182,17 +182,23 @@ def write_backup(model, backup_dir, epoch):
         kept = f"the backup of epoch {previous[0][0]} is intact" if previous else "no earlier backup exists"
         raise BackupError(f"Could not write the backup of epoch {epoch} in {backup_dir} ({e}); {kept}: "
                           "free some space and run the same command again to resume.") from e
-    _prune(backup_dir, epoch)
+    _prune(backup_dir)
 
 
-def _prune(backup_dir, epoch):
-    """Deletes all but the KEEP newest backups (and the files of Keras' layout)."""
-    for old_epoch, folder in backup_folders(backup_dir)[KEEP:]:
-        if folder == backup_dir:
-            for name in (WEIGHTS_FILE, METADATA_FILE):
+def delete_backup(backup_dir, folder):
+    """Deletes one backup of `backup_dir` (for Keras' layout, its two files only)."""
+    if os.path.abspath(folder) == os.path.abspath(backup_dir):
+        for name in (WEIGHTS_FILE, METADATA_FILE):
+            if os.path.exists(os.path.join(backup_dir, name)):
                 os.remove(os.path.join(backup_dir, name))
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _prune(backup_dir):
+    """Deletes all but the KEEP newest backups."""
+    for _, folder in backup_folders(backup_dir)[KEEP:]:
+        delete_backup(backup_dir, folder)
 
 
 def remove_stale_temporaries(backup_dir):

@@ -356,7 +356,7 @@ def _resumable_backup(output_dir, overwrite):
             "overwrite=True (--overwrite) to discard the interrupted run and start afresh."
         )
     for folder, _ in damaged:
-        shutil.rmtree(folder)
+        backup.delete_backup(backup_dir, folder)
     return good
 
 

@@ -177,3 +177,31 @@ def test_no_sound_backup_is_a_clear_error(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "No backup in" in err[0] and "--overwrite" in err[0]
     assert folder.exists()  # kept: only --overwrite discards it
+
+
+class Interrupt(keras.callbacks.Callback):
+    """Raises at the end of epoch `epoch` (0-based), before its backup is written."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt("simulated interruption")
+
+
+def test_backup_in_keras_layout_of_earlier_versions_still_resumes(tmp_path, reference, capsys):
+    from keras_stlstm.training import train
+
+    recipe = write_recipe(tmp_path, "run")
+    with pytest.raises(KeyboardInterrupt):
+        train(str(recipe), callbacks=[Interrupt(2)])
+    backup_dir = tmp_path / "run" / "backup"
+    # What keras.callbacks.BackupAndRestore wrote before: the two files directly in backup/.
+    for name in (backup.WEIGHTS_FILE, backup.METADATA_FILE):
+        os.replace(backup_dir / "epoch-0002" / name, backup_dir / name)
+    os.rmdir(backup_dir / "epoch-0002")
+    backup.delete_backup(str(backup_dir), str(backup_dir / "epoch-0001"))
+    (backup_dir / backup.METADATA_FILE).write_text('{"epoch": 2, "batch": 0}')  # no sha256 in that layout
+    resume_and_compare(tmp_path, recipe, reference, capsys, "resuming from epoch 2")
