@@ -39,6 +39,7 @@ import time
 
 import keras
 
+from keras_stlstm.presets.files import move_into_place
 from keras_stlstm.training import backup, data_sources
 from keras_stlstm.training.batch_norm import recalibrate_batch_norm
 from keras_stlstm.training.losses import LOSSES
@@ -156,9 +157,8 @@ def save_model_folder(model, folder):
         shutil.rmtree(tmp, ignore_errors=True)
         raise OSError(f"Could not save the model to {folder} ({e}); the training backup is kept: "
                       "free some space and run the same command again to finish.") from e
-    if os.path.exists(folder):
-        shutil.rmtree(folder)
-    os.replace(tmp, folder)
+    # An earlier model/ is moved aside, not deleted, until the new one is in place.
+    move_into_place(tmp, folder, overwrite=True)
 
 
 def truncate_log(log_path, start_epoch):
@@ -169,7 +169,9 @@ def truncate_log(log_path, start_epoch):
         rows = list(csv.reader(f))
     if not rows:
         return
-    kept = [rows[0]] + [row for row in rows[1:] if row and int(row[0]) < start_epoch]
+    # A row cut short by a kill (wrong column count, no epoch number) goes too.
+    kept = [rows[0]] + [row for row in rows[1:]
+                        if len(row) == len(rows[0]) and row[0].isdigit() and int(row[0]) < start_epoch]
     tmp = f"{log_path}.tmp-{os.getpid()}"
     with open(tmp, "w", newline="") as f:
         csv.writer(f).writerows(kept)
@@ -324,9 +326,10 @@ class Resume:
 
 
 # Files a killed process may leave under a temporary name (write_json,
-# save_model_folder, truncate_log, backup.remove_backup).
+# save_model_folder and the earlier model/ it moves aside, truncate_log,
+# backup.remove_backup).
 _TEMPORARY_NAMES = tuple(f"{name}.{kind}-" for name in (MODEL_DIR, METRICS_FILE, RECIPE_FILE, LOG_FILE, BACKUP_DIR)
-                         for kind in ("tmp", "removed"))
+                         for kind in ("tmp", "removed")) + (f".{MODEL_DIR}.old-",)
 
 
 def remove_stale_temporaries(output_dir):

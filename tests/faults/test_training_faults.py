@@ -205,3 +205,15 @@ def test_backup_in_keras_layout_of_earlier_versions_still_resumes(tmp_path, refe
     backup.delete_backup(str(backup_dir), str(backup_dir / "epoch-0001"))
     (backup_dir / backup.METADATA_FILE).write_text('{"epoch": 2, "batch": 0}')  # no sha256 in that layout
     resume_and_compare(tmp_path, recipe, reference, capsys, "resuming from epoch 2")
+
+
+def test_a_log_row_cut_short_by_a_kill_is_dropped_on_resume(tmp_path):
+    from keras_stlstm.training.train import truncate_log
+
+    log = tmp_path / "training_log.csv"
+    log.write_text("epoch,loss,mse\n0,0.5,0.2\n1,0.4,0.1\n2,0.3")  # the kill cut the last row
+    truncate_log(str(log), 3)
+    assert log.read_text().splitlines() == ["epoch,loss,mse", "0,0.5,0.2", "1,0.4,0.1"]
+    log.write_text("epoch,loss,mse\n0,0.5,0.2\n\x00\x00garbage\n")
+    truncate_log(str(log), 3)
+    assert log.read_text().splitlines() == ["epoch,loss,mse", "0,0.5,0.2"]
