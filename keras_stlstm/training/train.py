@@ -142,9 +142,14 @@ def build_callbacks(options_by_name):
 def write_json(path, payload):
     """Writes JSON to a temporary file and moves it into place."""
     tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w") as f:
-        json.dump(payload, f, indent=2, sort_keys=True, default=str)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w") as f:
+            json.dump(payload, f, indent=2, sort_keys=True, default=str)
+        os.replace(tmp, path)
+    except OSError as e:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise OSError(f"Could not write {path} ({e}); free some space and run the same command again.") from e
 
 
 def save_model_folder(model, folder):

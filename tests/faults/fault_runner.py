@@ -8,8 +8,9 @@ the package itself:
 - `kill_in_batch:N`: SIGKILL at the start of the N-th training batch (1-based).
 - `kill_in_backup:N`: SIGKILL while the backup of epoch N is written, after
   half of its weights file reached the disk.
-- `kill_in_final_save`: SIGKILL after fit and recalibration, while the final
-  `model/` folder is half written (under its temporary name).
+- `kill_in_final_save`: SIGKILL after fit and recalibration, once the final
+  model is written under its temporary name (`model.tmp-PID/`) and before it
+  is renamed to `model/`.
 - `full_disk_at_backup:N`: a file-size limit (RLIMIT_FSIZE) that makes every
   write fail, set just before the backup of epoch N.
 - `full_disk_at_final_save`: the same limit, set just before the final save.
