@@ -60,10 +60,10 @@ def check_clip_shape(model_name, shape, expected, hint):
 class CheckedPredict:
     """`predict` and `predict_on_batch` check NumPy clips first (`check_frames`).
 
-    Mixed in before `keras.Model`: NaN or inf frames and wrong dtypes raise a
-    one-line ValueError instead of giving NaN or meaningless outputs, and uint8
-    clips (0-255) are rescaled to [0, 1]. Tensors and datasets go through as
-    they are.
+    Mixed in before `keras.Model`: NaN or inf frames, wrong dtypes and float
+    values outside [0, 1] raise a one-line ValueError instead of giving NaN or
+    meaningless outputs, and uint8 clips (0-255) are rescaled to [0, 1].
+    Tensors and datasets go through as they are.
     """
 
     def predict(self, x, *args, **kwargs):

@@ -536,7 +536,7 @@ def main(argv=None):
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         train_stages(args.recipes, overwrite=args.overwrite, skip_finished=args.skip_finished, verbose=args.verbose)
-    except (ValueError, FileNotFoundError) as error:
+    except (ValueError, OSError) as error:  # OSError: a full disk (FileNotFoundError is one)
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -5,10 +5,10 @@ import numpy as np
 
 from keras_stlstm.layers.base import check_positive_int, normalize_tuple
 from keras_stlstm.models.common import CheckedPredict
-from keras_stlstm.utils.inputs import check_frames
 from keras_stlstm.models.video_prediction.prediction_cell import FramePredictionCell
 from keras_stlstm.models.video_prediction.rollout import ScheduledSamplingRollout
 from keras_stlstm.presets.loading import PresetMixin
+from keras_stlstm.utils.inputs import check_frames
 
 
 class _Cache:
