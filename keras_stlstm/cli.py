@@ -24,11 +24,14 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_stlstm.utils.inputs import check_frames, positive_int
 
-def _load(handle):
+
+def _load(args):
+    """The preset `args.name`, its files checked unless --no-verify-hashes."""
     from keras_stlstm.presets import from_preset
 
-    return from_preset(handle)
+    return from_preset(args.name, verify_hashes=not args.no_verify_hashes)
 
 
 def _clip_geometry(model):
@@ -101,7 +104,11 @@ def _is_moving_mnist_file(path, channels):
 
 def _read_clip(path, height, width, channels, index=None):
     """A float32 (T, H, W, C) clip in [0, 1] from a .npy clip, a standard Moving MNIST
-    file (sequence `index`, default 0), a video or a frame folder."""
+    file (sequence `index`, default 0), a video or a frame folder.
+
+    A .npy clip holds float frames in [0, 1] or uint8 0-255 (rescaled); NaN,
+    inf, other dtypes and other values are refused (`check_frames`).
+    """
     from keras_stlstm.datasets import load_moving_mnist_file
 
     path = Path(path)
@@ -118,7 +125,10 @@ def _read_clip(path, height, width, channels, index=None):
             f"--index applies to a Moving MNIST file (.npy (T, N, H, W) or PredRNN .npz); {path} is a single clip."
         )
     if path.suffix == ".npy":
-        clip = np.load(path)
+        try:
+            clip = np.load(path)  # allow_pickle=False: never runs code
+        except (ValueError, OSError, EOFError) as e:
+            raise ValueError(f"{path}: not a readable .npy array ({e}).") from None
         if clip.ndim == 5 and clip.shape[0] == 1:
             clip = clip[0]
         if clip.ndim == 3:
@@ -127,16 +137,14 @@ def _read_clip(path, height, width, channels, index=None):
             raise ValueError(
                 f"{path}: expected frames of shape (T, {height}, {width}, {channels}); got {clip.shape}."
             )
-        clip = clip.astype(np.float32)
-        return clip / 255.0 if clip.max() > 1.0 else clip
+        return check_frames(clip, path.name)
     from keras_stlstm.datasets.video_io import read_frames
 
-    frames = read_frames(path, size=(height, width), grayscale=channels == 1)
-    return frames.astype(np.float32) / 255.0
+    return check_frames(read_frames(path, size=(height, width), grayscale=channels == 1), path.name)
 
 
 def cmd_predict(args):
-    model = _load(args.name)
+    model = _load(args)
     if not hasattr(model, "predict_frames"):
         raise ValueError(f"{args.name} is a {type(model).__name__}, not a video predictor: use classify.")
     _, height, width, channels = _clip_geometry(model)
@@ -191,7 +199,7 @@ def _print_top_k(probs, names, k, prefix=""):
 
 
 def cmd_classify(args):
-    model = _load(args.name)
+    model = _load(args)
     if hasattr(model, "predict_frames") or len(model.outputs[0].shape) != 2:
         raise ValueError(f"{args.name} is a {type(model).__name__}, not a classifier: use predict.")
     if args.camera is not None:
@@ -205,7 +213,8 @@ def cmd_classify(args):
     frames = frames or 16
     clip = read_frames(args.input, select=lambda n: sample_indices(n, frames),
                        size=(height, width), grayscale=channels == 1)
-    probs = np.asarray(model.predict(clip[None].astype(np.float32) / 255.0, verbose=0))[0]
+    clip = check_frames(clip, Path(args.input).name)  # uint8 pixels -> [0, 1]
+    probs = np.asarray(model.predict(clip[None], verbose=0))[0]
     _print_top_k(probs, _class_names(model), args.top_k)
     return 0
 
@@ -242,8 +251,8 @@ def add_train_arguments(parser):
     parser.add_argument("--overwrite", action="store_true", help="replace a finished run in output_dir")
     parser.add_argument("--skip-finished", action="store_true",
                         help="skip a recipe whose output_dir holds a finished run (to resume a chain)")
-    parser.add_argument("--verbose", type=int, default=None, help="Keras fit verbosity (0, 1 or 2)")
-    parser.add_argument("--processes", type=int, default=1, metavar="N",
+    parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=None, help="Keras fit verbosity")
+    parser.add_argument("--processes", type=positive_int, default=1, metavar="N",
                         help="run a job of N local processes on 127.0.0.1 (JAX; recipe distribution = "
                              "\"data_parallel\"); see docs/distributed.md")
 
@@ -255,7 +264,7 @@ def cmd_train(args):
 
 
 def cmd_evaluate(args):
-    model = _load(args.name)
+    model = _load(args)
     if hasattr(model, "predict_frames"):
         return _evaluate_predictor(model, args)
     return _evaluate_classifier(model, args)
@@ -344,15 +353,21 @@ def cmd_export(args):
         raise ValueError("ONNX export has the whole-clip float32 form only; drop --streaming/--quantize.")
     if args.format == "saved_model" and args.quantize:
         raise ValueError("--quantize applies to --format tflite only.")
-    model = _load(args.name)
-    with tqdm(total=2, desc=f"{args.format}: converting", bar_format="{desc} [{n}/{total}, {elapsed}]") as bar:
+    from keras_stlstm.export.destination import check_destination
+
+    check_destination(args.out, args.format, args.overwrite)  # before the slow part
+    model = _load(args)
+    with tqdm(total=2, desc=f"{args.format}: converting", bar_format="{desc} [{n}/{total}, {elapsed}]",
+              disable=not sys.stderr.isatty()) as bar:
         if args.format == "saved_model":
-            path = export.export_saved_model(model, args.out, streaming=args.streaming, num_frames=args.num_frames)
+            path = export.export_saved_model(model, args.out, streaming=args.streaming, num_frames=args.num_frames,
+                                             overwrite=args.overwrite)
         elif args.format == "tflite":
             path = export.export_tflite(model, args.out, streaming=args.streaming, quantize=args.quantize,
-                                        num_frames=args.num_frames, representative_data=_calibration(model, args))
+                                        num_frames=args.num_frames, representative_data=_calibration(model, args),
+                                        overwrite=args.overwrite)
         else:
-            path = export.export_onnx(model, args.out)
+            path = export.export_onnx(model, args.out, overwrite=args.overwrite)
         bar.update(1)
         bar.set_description(f"{args.format}: verifying")
         error = export.verify_export(model, path, num_frames=args.num_frames, verbose=False)
@@ -389,6 +404,8 @@ def cmd_upload(args):
 def build_parser():
     parser = argparse.ArgumentParser(prog="keras-stlstm", description="Spatiotemporal LSTM model zoo.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--no-verify-hashes", action="store_true",
+                        help="load preset folders edited on purpose without checking the sha256 in metadata.json")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sub.add_parser("list", help="list the registered presets").set_defaults(func=cmd_list)
@@ -408,7 +425,7 @@ def build_parser():
                         "video file or frame folder")
     p.add_argument("--index", type=int, default=None,
                    help="the sequence to continue in a Moving MNIST file (default 0)")
-    p.add_argument("--horizon", type=int, default=10, help="frames to predict")
+    p.add_argument("--horizon", type=positive_int, default=10, help="frames to predict")
     p.add_argument("--out", required=True, help="output .gif (animation) or .png (strip)")
     p.set_defaults(func=cmd_predict)
 
@@ -417,8 +434,8 @@ def build_parser():
     source = p.add_mutually_exclusive_group()
     source.add_argument("--input", help="video file or folder of frame images")
     source.add_argument("--camera", type=int, help="camera index for online recognition")
-    p.add_argument("--top-k", type=int, default=5)
-    p.add_argument("--max-frames", type=int, default=None, help="stop the camera after N frames")
+    p.add_argument("--top-k", type=positive_int, default=5)
+    p.add_argument("--max-frames", type=positive_int, default=None, help="stop the camera after N frames")
     p.set_defaults(func=cmd_classify)
 
     p = sub.add_parser("train", help="train from a TOML recipe (several: the stages of a chain, in order)")
@@ -431,9 +448,9 @@ def build_parser():
                    help="predictors: a Moving MNIST file (Srivastava's mnist_test_seq.npy or the "
                         "PredRNN/E3D .npz), MNIST IDX folder/file or 'sample' (shipped digits; a test set "
                         "is generated from the held-out ones); classifiers: folder of class folders")
-    p.add_argument("--num-sequences", type=int, default=None,
+    p.add_argument("--num-sequences", type=positive_int, default=None,
                    help="predictors: sequences scored (default: all of a file, 200 generated)")
-    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--batch-size", type=positive_int, default=8)
     p.set_defaults(func=cmd_evaluate)
 
     from keras_stlstm.zoo import command as zoo_command
@@ -448,8 +465,10 @@ def build_parser():
     p.add_argument("--format", required=True, choices=("saved_model", "tflite", "onnx"))
     p.add_argument("--streaming", action="store_true", help="single-step model with explicit states")
     p.add_argument("--quantize", choices=("float16", "dynamic_int8", "int8"), default=None)
-    p.add_argument("--num-frames", type=int, default=None, help="clip length when the model has none")
+    p.add_argument("--num-frames", type=positive_int, default=None, help="clip length when the model has none")
     p.add_argument("--out", required=True)
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace what is at --out even when it is not an earlier export")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("upload", help="upload a preset folder to the Hugging Face Hub")

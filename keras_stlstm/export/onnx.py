@@ -4,6 +4,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from keras_stlstm.export.destination import check_destination
 from keras_stlstm.export.errors import ExportError
 from keras_stlstm.export.signatures import output_names
 
@@ -21,7 +22,7 @@ def _require_onnx():
         ) from e
 
 
-def export_onnx(model, path, opset=None):
+def export_onnx(model, path, opset=None, overwrite=False):
     """Exports `model` (whole clip) as an ONNX file with Keras' ONNX exporter.
 
     The recurrent layers become an ONNX Loop, so batch and time stay dynamic.
@@ -34,15 +35,18 @@ def export_onnx(model, path, opset=None):
 
     Args:
         model: a Keras model (TensorFlow backend).
-        path: the .onnx file (written to a temporary name, then renamed).
+        path: the .onnx file (written to a temporary name, then renamed); an
+            existing file there that is not an ONNX model is refused unless
+            `overwrite`.
         opset: ONNX opset version (None: Keras' default).
+        overwrite: replace whatever file is at `path`.
 
     Returns:
         The file's Path.
 
     Raises:
-        ExportError: onnx/tf2onnx missing (install keras-stlstm[onnx]) or an
-            unwritable path.
+        ExportError: onnx/tf2onnx missing (install keras-stlstm[onnx]), an
+            unwritable path, or a file at `path` that is not an earlier export.
 
     Example:
 
@@ -55,6 +59,9 @@ def export_onnx(model, path, opset=None):
     import onnx
 
     path = Path(path)
+    if path.is_dir():
+        raise ExportError(f"{path} is a folder; give the .onnx file's path.")
+    check_destination(path, "onnx", overwrite)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp_dir = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))

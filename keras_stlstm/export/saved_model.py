@@ -4,6 +4,7 @@ import json
 import shutil
 from pathlib import Path
 
+from keras_stlstm.export.destination import check_destination
 from keras_stlstm.export.errors import ExportError
 from keras_stlstm.export.signatures import clip_function, streaming_function
 from keras_stlstm.presets.files import make_temp_sibling, move_into_place
@@ -11,7 +12,7 @@ from keras_stlstm.presets.files import make_temp_sibling, move_into_place
 SIGNATURE = "serving_default"
 
 
-def export_saved_model(model, path, streaming=False, num_frames=None, unroll=False):
+def export_saved_model(model, path, streaming=False, num_frames=None, unroll=False, overwrite=False):
     """Exports `model` as a TensorFlow SavedModel folder.
 
     The "serving_default" signature takes named inputs and returns a dict:
@@ -36,20 +37,27 @@ def export_saved_model(model, path, streaming=False, num_frames=None, unroll=Fal
 
     Args:
         model: a Keras model (TensorFlow backend).
-        path: destination folder (written under a temporary name, then renamed;
-            an existing folder is replaced).
+        path: destination folder (written under a temporary name next to it,
+            then renamed). An existing earlier SavedModel export or empty folder
+            there is replaced; anything else is refused unless `overwrite`.
         streaming: export the single-step model instead of the whole clip.
         num_frames: fix the clip length (None keeps the model's, possibly dynamic).
         unroll: unroll the recurrent loops (needs a known clip length).
+        overwrite: replace whatever is at `path`.
 
     Returns:
         The folder's Path.
+
+    Raises:
+        ExportError: `path` holds something that is not an earlier export, an
+            unwritable path, or a backend other than TensorFlow.
 
     Example:
 
     >>> export_saved_model(model, "exported/gesture")  # doctest: +SKIP
     """
     _check_backend()
+    check_destination(path, "saved_model", overwrite)
     if streaming:
         tracked, fn = streaming_function(model)
     else:

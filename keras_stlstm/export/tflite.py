@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_stlstm.export.destination import check_destination
 from keras_stlstm.export.errors import ExportError
 from keras_stlstm.export.saved_model import SIGNATURE, export_saved_model
 
@@ -21,13 +22,16 @@ QUANTIZATIONS = (None, "float16", "dynamic_int8", "int8")
 
 
 def export_tflite(
-    model, path, streaming=False, quantize=None, representative_data=None, num_frames=None
+    model, path, streaming=False, quantize=None, representative_data=None, num_frames=None,
+    overwrite=False,
 ):
     """Exports `model` as a .tflite file that runs with builtin TFLite ops only.
 
     Args:
         model: a Keras model (TensorFlow backend).
-        path: the .tflite file to write (written to a temporary name, then renamed).
+        path: the .tflite file to write (written to a temporary name, then
+            renamed); an existing file there that is not a .tflite model is
+            refused unless `overwrite`.
         streaming: export `model.streaming_model()` (frames of one step plus the
             states in; output plus new states out) instead of the whole clip.
         quantize: None (float32), "float16" (float16 weights, half the size),
@@ -38,6 +42,7 @@ def export_tflite(
             / a dict by input name (streaming).
         num_frames: clip length of the whole-clip form when the model's input
             has none.
+        overwrite: replace whatever file is at `path`.
 
     Returns:
         The file's Path. The signature "serving_default" has the inputs and
@@ -46,7 +51,8 @@ def export_tflite(
 
     Raises:
         ExportError: unknown quantisation, missing representative data, unknown
-            clip length for the whole-clip form, conversion failure, unwritable path.
+            clip length for the whole-clip form, conversion failure, unwritable
+            path, or a file at `path` that is not an earlier export.
 
     Example:
 
@@ -61,6 +67,7 @@ def export_tflite(
         )
     path = Path(path)
     _check_writable(path)
+    check_destination(path, "tflite", overwrite)
     with tempfile.TemporaryDirectory() as tmp:
         saved = export_saved_model(
             model, Path(tmp) / "saved_model", streaming=streaming, num_frames=num_frames,

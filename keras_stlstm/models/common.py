@@ -1,8 +1,10 @@
 """Shared pieces of the task models: named configurations, config values, clip-shape checks, the clip-model base."""
 
 import keras
+import numpy as np
 
 from keras_stlstm.models.streaming import zero_states
+from keras_stlstm.utils.inputs import check_frames
 
 
 def resolve_named_config(table, config, kind, overrides):
@@ -55,7 +57,27 @@ def check_clip_shape(model_name, shape, expected, hint):
         )
 
 
-class ClipModel:
+class CheckedPredict:
+    """`predict` and `predict_on_batch` check NumPy clips first (`check_frames`).
+
+    Mixed in before `keras.Model`: NaN or inf frames, wrong dtypes and float
+    values outside [0, 1] raise a one-line ValueError instead of giving NaN or
+    meaningless outputs, and uint8 clips (0-255) are rescaled to [0, 1].
+    Tensors and datasets go through as they are.
+    """
+
+    def predict(self, x, *args, **kwargs):
+        return super().predict(_checked(x), *args, **kwargs)
+
+    def predict_on_batch(self, x):
+        return super().predict_on_batch(_checked(x))
+
+
+def _checked(x):
+    return check_frames(x, "x") if isinstance(x, np.ndarray) else x
+
+
+class ClipModel(CheckedPredict):
     """Plumbing shared by the functional clip models (GestureRecognizer, EarlyActivityRecognizer).
 
     Mixed in before `keras.Model`. A subclass stores `spec` (with "frames" and

@@ -55,6 +55,48 @@ def check_preset_folder(folder):
     return folder
 
 
+# Files whose sha256 save_preset records in metadata.json: all but the two that
+# describe the preset (metadata.json cannot hold its own hash; the card is prose
+# people edit, e.g. on the Hub).
+UNHASHED_FILES = (METADATA_FILE, CARD_FILE)
+HASHES_KEY = "sha256"
+
+
+def file_hashes(folder):
+    """{relative path: sha256} of the preset folder's files that metadata.json records."""
+    folder = Path(folder)
+    return {rel: sha256_file(folder / rel) for rel in preset_file_names(folder) if rel not in UNHASHED_FILES}
+
+
+def check_recorded_hashes(folder):
+    """Checks the files of a preset folder against the sha256 recorded in its metadata.json.
+
+    A folder whose metadata.json records none (saved by an earlier version, or
+    not by `save_preset`) has nothing to check.
+
+    Raises:
+        PresetError: a recorded file is missing or its sha256 differs, naming it.
+    """
+    folder = Path(folder)
+    metadata_path = folder / METADATA_FILE
+    if not metadata_path.is_file():
+        return
+    metadata = read_json(metadata_path)
+    recorded = metadata.get(HASHES_KEY) if isinstance(metadata, dict) else None
+    if not isinstance(recorded, dict):
+        return
+    for rel, expected in sorted(recorded.items()):
+        path = folder / rel
+        problem = ("is missing" if not path.is_file()
+                   else None if sha256_file(path) == expected else "does not match the sha256 recorded")
+        if problem:
+            raise PresetError(
+                f"{path} {problem} in {METADATA_FILE} when the preset was saved: the folder is damaged or was "
+                "edited. Save or download the preset again; to load a folder edited on purpose, pass "
+                "verify_hashes=False (--no-verify-hashes)."
+            )
+
+
 def read_json(path):
     """Parses a JSON file, raising PresetError that names the file when it is not JSON."""
     try:

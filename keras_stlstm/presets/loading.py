@@ -6,7 +6,13 @@ import os
 
 from keras_stlstm.presets import registry
 from keras_stlstm.presets.errors import PresetError
-from keras_stlstm.presets.files import CONFIG_FILE, WEIGHTS_FILE, check_preset_folder, read_json
+from keras_stlstm.presets.files import (
+    CONFIG_FILE,
+    WEIGHTS_FILE,
+    check_preset_folder,
+    check_recorded_hashes,
+    read_json,
+)
 from keras_stlstm.presets.resolve import resolve_preset
 
 logger = logging.getLogger(__name__)
@@ -15,12 +21,15 @@ logger = logging.getLogger(__name__)
 _BASE_KEYS = {"name", "trainable", "dtype"}
 
 
-def from_preset(handle, **overrides):
+def from_preset(handle, *, verify_hashes=True, **overrides):
     """Loads a pretrained preset.
 
     Args:
         handle: a registered name (see `list_presets()`), 'hf://org/name[@revision]',
             or a local preset folder.
+        verify_hashes: check the files against the sha256 that `save_preset`
+            recorded in the folder's metadata.json (a folder without them has
+            nothing to check). False loads a folder edited on purpose.
         **overrides: constructor arguments to change. The model is rebuilt from
             its config with them and every weight whose layer and shape still
             match is copied. `num_classes=N` on a classifier keeps the backbone
@@ -38,17 +47,17 @@ def from_preset(handle, **overrides):
     >>> import keras_stlstm
     >>> model = keras_stlstm.from_preset("gesture_jester_a")  # doctest: +SKIP
     """
-    return load_preset(handle, expected_class=None, overrides=overrides)
+    return load_preset(handle, expected_class=None, overrides=overrides, verify_hashes=verify_hashes)
 
 
-def load_preset(handle, expected_class=None, overrides=None):
+def load_preset(handle, expected_class=None, overrides=None, verify_hashes=True):
     """`from_preset` with a class check: the preset must build `expected_class`."""
     _import_model_classes()
     name = os.fspath(handle)
     if expected_class is not None and registry.is_registered(name):
         _check_builder(name, registry.get_preset_info(name).builder, expected_class)
     resolved = resolve_preset(handle)
-    model = load_preset_folder(resolved.folder, expected_class, resolved.info)
+    model = load_preset_folder(resolved.folder, expected_class, resolved.info, verify_hashes)
     if overrides:
         model = rebuild_with(model, **overrides)
     return model
@@ -127,12 +136,19 @@ def _check_arguments(cls, args, folder):
         )
 
 
-def load_preset_folder(folder, expected_class=None, info=None):
+def load_preset_folder(folder, expected_class=None, info=None, verify_hashes=True):
     """Loads a verified preset folder with keras.saving.load_model(safe_mode=True)."""
     import keras
 
     folder = check_preset_folder(folder)
+    if verify_hashes:
+        check_recorded_hashes(folder)
     config = read_json(folder / CONFIG_FILE)
+    if not isinstance(config, dict):
+        raise PresetError(
+            f"{folder / CONFIG_FILE} holds a JSON {type(config).__name__}, not the object (a model "
+            "config with class_name and config) that keras_stlstm.save_preset writes."
+        )
     cls = model_class_of(config, folder)
     builder = cls.__name__ if cls is not None else config.get("class_name", "?")
     if info is not None and info.builder != builder:
@@ -247,13 +263,13 @@ class PresetMixin:
     """
 
     @classmethod
-    def from_preset(cls, handle, **overrides):
+    def from_preset(cls, handle, *, verify_hashes=True, **overrides):
         """Loads a preset of this class; see `keras_stlstm.from_preset`.
 
         Raises:
             PresetError: the preset builds another model class.
         """
-        return load_preset(handle, expected_class=cls, overrides=overrides)
+        return load_preset(handle, expected_class=cls, overrides=overrides, verify_hashes=verify_hashes)
 
     @classmethod
     def presets(cls):

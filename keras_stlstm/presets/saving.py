@@ -8,7 +8,9 @@ from pathlib import Path
 from keras_stlstm.presets.errors import PresetError
 from keras_stlstm.presets.files import (
     CARD_FILE,
+    HASHES_KEY,
     METADATA_FILE,
+    file_hashes,
     make_temp_sibling,
     move_into_place,
     read_json,
@@ -20,7 +22,8 @@ def save_preset(model, folder, card_text=None, metrics=None, overwrite=False):
 
     The folder is written under a temporary name next to `folder` and renamed
     into place only when complete, so an interrupted save never leaves a
-    half-written preset.
+    half-written preset. metadata.json records the sha256 of every other file
+    but README.md; loading checks them.
 
     Args:
         model: a built Keras model (a registered keras_stlstm model class, so
@@ -59,6 +62,8 @@ def save_preset(model, folder, card_text=None, metrics=None, overwrite=False):
         if assets.is_dir() and not any(assets.iterdir()):
             assets.rmdir()
         metadata = _metadata(model, read_json(tmp / METADATA_FILE), metrics)
+        # Checked when the folder is loaded (from_preset): a damaged file fails loudly.
+        metadata[HASHES_KEY] = file_hashes(tmp)
         (tmp / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
         (tmp / CARD_FILE).write_text(model_card(model, card_text, metrics), encoding="utf-8")
         return move_into_place(tmp, folder, overwrite=overwrite)

@@ -83,7 +83,8 @@ def _load_moving_mnist_digits(digits, split):
 
 
 def build_moving_mnist(options, split, seed, input_shape):
-    from keras_stlstm.datasets.moving_mnist import MOVING_MNIST_TEST_SEED, check_trajectory, generate_moving_mnist
+    from keras_stlstm.datasets.moving_mnist import (
+        MOVING_MNIST_TEST_SEED, check_sizes, check_trajectory, generate_moving_mnist)
 
     check_trajectory(options["trajectory"])
 
@@ -94,6 +95,10 @@ def build_moving_mnist(options, split, seed, input_shape):
             f"frames of {height}x{width}x{channels}. Build it with image_size={height} and channels=1."
         )
     digits = _load_moving_mnist_digits(options["digits"], split)
+    try:  # now, not inside fit where the batches are made
+        check_sizes(digits, frames, options["num_digits"], height)
+    except ValueError as error:
+        raise ValueError(f"source='moving_mnist' with the model's frames of {height}x{width}: {error}.") from None
     # The fixed test set uses its own seed (see moving_mnist.MOVING_MNIST_TEST_SEED).
     split_seed = MOVING_MNIST_TEST_SEED if split == "test" else seed
 

@@ -3,7 +3,7 @@
 `ScheduledSampling` moves a model's non-trainable scheduled-sampling probability
 η (`VideoPredictor.sampling_probability`) along the E3D recipe's linear decay.
 The iteration is read from `model.optimizer.iterations`, so a run restored by
-`keras.callbacks.BackupAndRestore` continues the schedule where it stopped.
+the training backup (`keras_stlstm.training.backup`) continues the schedule where it stopped.
 """
 
 import keras

@@ -7,12 +7,16 @@ resumes the interrupted one.
 
 A run writes into the recipe's `output_dir`:
 
-- `backup/`: `keras.callbacks.BackupAndRestore` checkpoints (weights, optimiser
-  and sampling state, epoch), written at every epoch end. A run started again
-  on the same `output_dir` after a crash or a kill restores them and continues
-  from the last completed epoch (it says "resuming from epoch N"); the data
-  stream is indexed, so the resumed run sees the same batches an uninterrupted
-  one would. The folder is deleted when training ends.
+- `backup/`: checkpoints (weights, optimiser and sampling state, epoch; see
+  `keras_stlstm.training.backup`), written at every epoch end to a temporary
+  name and renamed. A run started again on the same `output_dir` after a
+  crash, a kill or a full disk restores the newest sound one and continues
+  from the last completed epoch (it says "resuming from epoch N"; a damaged
+  backup is skipped for the one before it); the data stream is indexed, so
+  the resumed run sees the same batches an uninterrupted one would. A run
+  killed after its last epoch resumes at batch-norm recalibration and the
+  final save. The folder is deleted once `model/` and `metrics.json` are
+  written.
 - `training_log.csv`: one row per epoch (`keras.callbacks.CSVLogger`, appended
   on resume).
 - `model/`: the final model as a folder `keras.saving.load_model` reads
@@ -35,7 +39,8 @@ import time
 
 import keras
 
-from keras_stlstm.training import data_sources
+from keras_stlstm.presets.files import move_into_place
+from keras_stlstm.training import backup, data_sources
 from keras_stlstm.training.batch_norm import recalibrate_batch_norm
 from keras_stlstm.training.losses import LOSSES
 from keras_stlstm.training.time_budget import TimeBudget
@@ -80,12 +85,9 @@ class TrainResult:
 
 
 def backed_up_epoch(backup_dir):
-    """Completed epochs recorded by BackupAndRestore in `backup_dir`, or None."""
-    path = os.path.join(backup_dir, "training_metadata.json")
-    if not os.path.exists(path) or not os.path.exists(os.path.join(backup_dir, "latest.weights.h5")):
-        return None
-    with open(path) as f:
-        return int(json.load(f)["epoch"])
+    """Completed epochs of the newest sound backup in `backup_dir`, or None."""
+    good, _ = backup.latest_good_backup(backup_dir)
+    return None if good is None else good[0]
 
 
 def make_targets(kind):
@@ -147,19 +149,28 @@ def build_callbacks(options_by_name):
 def write_json(path, payload):
     """Writes JSON to a temporary file and moves it into place."""
     tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w") as f:
-        json.dump(payload, f, indent=2, sort_keys=True, default=str)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w") as f:
+            json.dump(payload, f, indent=2, sort_keys=True, default=str)
+        os.replace(tmp, path)
+    except OSError as e:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise OSError(f"Could not write {path} ({e}); free some space and run the same command again.") from e
 
 
 def save_model_folder(model, folder):
     """Saves `model` as an unzipped Keras folder, via a temporary folder."""
     tmp = f"{folder}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
-    keras.saving.save_model(model, tmp, zipped=False)
-    if os.path.exists(folder):
-        shutil.rmtree(folder)
-    os.replace(tmp, folder)
+    try:
+        keras.saving.save_model(model, tmp, zipped=False)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise OSError(f"Could not save the model to {folder} ({e}); the training backup is kept: "
+                      "free some space and run the same command again to finish.") from e
+    # An earlier model/ is moved aside, not deleted, until the new one is in place.
+    move_into_place(tmp, folder, overwrite=True)
 
 
 def truncate_log(log_path, start_epoch):
@@ -170,7 +181,9 @@ def truncate_log(log_path, start_epoch):
         rows = list(csv.reader(f))
     if not rows:
         return
-    kept = [rows[0]] + [row for row in rows[1:] if row and int(row[0]) < start_epoch]
+    # A row cut short by a kill (wrong column count, no epoch number) goes too.
+    kept = [rows[0]] + [row for row in rows[1:]
+                        if len(row) == len(rows[0]) and row[0].isdigit() and int(row[0]) < start_epoch]
     tmp = f"{log_path}.tmp-{os.getpid()}"
     with open(tmp, "w", newline="") as f:
         csv.writer(f).writerows(kept)
@@ -240,10 +253,15 @@ def recalibration_batches(recipe, model, num_batches):
     return dataset.as_numpy_iterator()
 
 
-def _run(recipe, output_dir, start_epoch, verbose, extra_callbacks):
+def _run(recipe, output_dir, resume, verbose, extra_callbacks, on_ready):
+    """Builds, trains (from `resume`, a `Resume`) and recalibrates the model.
+
+    `on_ready()` runs once the model and data are built, before `fit` writes
+    anything: a recipe whose data does not fit its model leaves no files."""
     training = recipe["training"]
     task = model_task(recipe["model"]["class"])
     model_args = {k: v for k, v in recipe["model"].items() if k != "class"}
+    start_epoch = resume.epoch
     with distribution_scope(training["distribution"]) as distribution:
         model = resolve_model_class(recipe["model"]["class"])(**model_args)
         if training["initial_weights"] and not start_epoch:  # a resumed run restores its own backup
@@ -268,14 +286,18 @@ def _run(recipe, output_dir, start_epoch, verbose, extra_callbacks):
         callbacks = build_callbacks(training["callbacks"]) + [budget] + list(extra_callbacks)
         if multi_process.is_chief():
             callbacks.append(keras.callbacks.CSVLogger(log_path, append=start_epoch > 0))
-        callbacks.append(multi_process.ChiefOnlyBackup(keras.callbacks.BackupAndRestore(
-            os.path.join(output_dir, BACKUP_DIR))))
+        backup_dir = os.path.join(output_dir, BACKUP_DIR)
+        callbacks.append(multi_process.ChiefOnlyBackup(backup.EpochBackup(backup_dir, restore_from=resume.folder)))
         if multi_process.is_chief():
             print(multi_process.describe_batch(training["batch_size"], replica_count(distribution),
                                                _learning_rate(model.optimizer)), flush=True)
+        # A run killed after fit finished runs no epoch again: fit restores the
+        # backup (weights, optimiser) and stops at once.
+        epochs = start_epoch if resume.done else training["stop_after_epochs"] or training["epochs"]
+        on_ready()
         history = model.fit(
             train_ds,
-            epochs=training["stop_after_epochs"] or training["epochs"],
+            epochs=epochs,
             steps_per_epoch=steps,
             validation_data=val_ds,
             validation_steps=recipe["data"]["validation_steps"] or None,
@@ -283,6 +305,11 @@ def _run(recipe, output_dir, start_epoch, verbose, extra_callbacks):
             shuffle=False,  # the stream is already in its (seeded) order
             verbose=1 if verbose == "auto" else verbose,
         )
+        if resume.done:
+            budget.stopped_by_budget = resume.done.get("stopped_by_time_budget", False)
+        elif multi_process.is_chief():
+            backup.mark_training_done(backup_dir, {"epoch": start_epoch + len(history.epoch),
+                                                   "stopped_by_time_budget": budget.stopped_by_budget})
         if training["batch_norm_recalibration_batches"]:
             batches = recalibration_batches(recipe, model, training["batch_norm_recalibration_batches"])
             recalibrate_batch_norm(model, batches, progress=verbose not in (0, 2))
@@ -305,12 +332,73 @@ def _recipe_changes(old, new):
     return changed
 
 
+@dataclasses.dataclass
+class Resume:
+    """Where a run starts: `epoch` completed epochs restored from the backup `folder`
+    (0 and None: afresh); `done`: fit had finished (the `training_done.json` payload)."""
+
+    epoch: int = 0
+    folder: object = None
+    done: object = None
+
+
+# Files a killed process may leave under a temporary name (write_json,
+# save_model_folder and the earlier model/ it moves aside, truncate_log,
+# backup.remove_backup).
+_TEMPORARY_NAMES = tuple(f"{name}.{kind}-" for name in (MODEL_DIR, METRICS_FILE, RECIPE_FILE, LOG_FILE, BACKUP_DIR)
+                         for kind in ("tmp", "removed")) + (f".{MODEL_DIR}.old-",)
+
+
+def remove_stale_temporaries(output_dir):
+    """Deletes what a killed process left half-written in `output_dir`."""
+    if not os.path.isdir(output_dir):
+        return
+    for name in os.listdir(output_dir):
+        if name.startswith(_TEMPORARY_NAMES):
+            path = os.path.join(output_dir, name)
+            shutil.rmtree(path) if os.path.isdir(path) and not os.path.islink(path) else os.remove(path)
+    backup.remove_stale_temporaries(os.path.join(output_dir, BACKUP_DIR))
+
+
+def _resumable_backup(output_dir, overwrite):
+    """The newest sound backup's (epoch, folder), or None; reports and deletes damaged newer ones."""
+    backup_dir = os.path.join(output_dir, BACKUP_DIR)
+    good, damaged = backup.latest_good_backup(backup_dir)
+    if overwrite or not damaged:
+        return good
+    for folder, why in damaged:
+        message = f"skipping the damaged backup {folder}: {why}"
+        print(message, flush=True)
+        logger.warning(message)
+    if good is None:
+        raise ValueError(
+            f"No backup in {backup_dir} can be resumed (the newest: {damaged[0][1]}). Pass "
+            "overwrite=True (--overwrite) to discard the interrupted run and start afresh."
+        )
+    for folder, _ in damaged:
+        backup.delete_backup(backup_dir, folder)
+    return good
+
+
+def _resume_at(backup_dir, good):
+    """The `Resume` of the sound backup `good`, an (epoch, folder) of `backup_dir`."""
+    done = backup.training_done(backup_dir)
+    return Resume(good[0], good[1], done if done and done.get("epoch") == good[0] else None)
+
+
+def _resume_from(backup_dir):
+    """The `Resume` process 0 chose for a job: the newest sound backup (it deleted damaged ones), or None."""
+    good, _ = backup.latest_good_backup(backup_dir)
+    return None if good is None else _resume_at(backup_dir, good)
+
+
 def _prepare_output_dir(recipe, output_dir, overwrite):
-    """Decides between resuming, refusing and starting afresh; returns the resume epoch or None."""
+    """Decides between resuming, refusing and starting afresh; returns a `Resume` or None."""
     backup_dir = os.path.join(output_dir, BACKUP_DIR)
     model_dir = os.path.join(output_dir, MODEL_DIR)
-    start_epoch = backed_up_epoch(backup_dir)
-    if start_epoch is not None and not overwrite:
+    remove_stale_temporaries(output_dir)
+    good = _resumable_backup(output_dir, overwrite)
+    if good is not None and not overwrite:
         recipe_file = os.path.join(output_dir, RECIPE_FILE)
         if os.path.exists(recipe_file):
             with open(recipe_file) as f:
@@ -322,8 +410,8 @@ def _prepare_output_dir(recipe, output_dir, overwrite):
                     + "; ".join(changes) + "). Restore the recipe to resume it, or pass "
                     "overwrite=True (--overwrite) to discard it and start afresh."
                 )
-        return start_epoch
-    if start_epoch is None and os.path.exists(model_dir) and not overwrite:
+        return _resume_at(backup_dir, good)
+    if good is None and os.path.exists(model_dir) and not overwrite:
         raise ValueError(
             f"{output_dir} already holds a finished run ({MODEL_DIR}/). Choose another "
             "[training] output_dir, or pass overwrite=True (--overwrite) to train again."
@@ -337,13 +425,17 @@ def _prepare_output_dir(recipe, output_dir, overwrite):
 
 
 def _start_run_folder(recipe, output_dir, overwrite):
-    """`_prepare_output_dir`, then the log cut back to the resume epoch and recipe.json written;
-    returns the resume epoch or None."""
-    start_epoch = _prepare_output_dir(recipe, output_dir, overwrite)
-    if start_epoch is not None:
-        truncate_log(os.path.join(output_dir, LOG_FILE), start_epoch)
-    write_json(os.path.join(output_dir, RECIPE_FILE), recipe)
-    return start_epoch
+    """`_prepare_output_dir`, then the log cut back to the resume epoch; returns a `Resume` or None."""
+    resume = _prepare_output_dir(recipe, output_dir, overwrite)
+    if resume is not None:
+        truncate_log(os.path.join(output_dir, LOG_FILE), resume.epoch)
+    return resume
+
+
+def _finish_run_folder(output_dir, metrics):
+    """Writes metrics.json, then drops the backup: only now is all it held saved elsewhere."""
+    write_json(os.path.join(output_dir, METRICS_FILE), metrics)
+    backup.remove_backup(os.path.join(output_dir, BACKUP_DIR))
 
 
 def train(recipe, overwrite=False, verbose=None, callbacks=()):
@@ -377,18 +469,23 @@ def train(recipe, overwrite=False, verbose=None, callbacks=()):
     output_dir = os.fspath(training["output_dir"])
     multi_process.check_recipe(training)
     # Process 0 decides and tidies the folder; the others then read the same backup.
-    start_epoch = multi_process.run_on_chief(_start_run_folder, recipe, output_dir, overwrite, name="prepare")
+    resume = multi_process.run_on_chief(_start_run_folder, recipe, output_dir, overwrite, name="prepare")
     if not multi_process.is_chief():
-        start_epoch = backed_up_epoch(os.path.join(output_dir, BACKUP_DIR))
-    if start_epoch is not None:
-        message = f"resuming from epoch {start_epoch} (backup in {os.path.join(output_dir, BACKUP_DIR)})"
+        resume = _resume_from(os.path.join(output_dir, BACKUP_DIR))
+    start_epoch = None if resume is None else resume.epoch
+    if resume is not None:
+        message = f"resuming from epoch {start_epoch} (backup in {resume.folder})"
+        if resume.done:
+            message += ": its epochs had all run; finishing the run (recalibration, final save)"
         print(message, flush=True)
         logger.info(message)
 
     keras.utils.set_random_seed(training["seed"])
     started = time.time()
     verbose = training["verbose"] if verbose is None else verbose
-    model, history, replicas, budget, steps_per_epoch = _run(recipe, output_dir, start_epoch or 0, verbose, callbacks)
+    model, history, replicas, budget, steps_per_epoch = _run(
+        recipe, output_dir, resume or Resume(), verbose, callbacks,
+        on_ready=lambda: multi_process.is_chief() and write_json(os.path.join(output_dir, RECIPE_FILE), recipe))
     model_dir = os.path.join(output_dir, MODEL_DIR)
     if multi_process.is_chief():
         save_model_folder(model, model_dir)
@@ -418,7 +515,7 @@ def train(recipe, overwrite=False, verbose=None, callbacks=()):
             stages, steps, metrics["training_minutes"])
     metrics["final"] = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
                         for k, v in metrics["final"].items()}
-    multi_process.run_on_chief(write_json, os.path.join(output_dir, METRICS_FILE), metrics, name="saved")
+    multi_process.run_on_chief(_finish_run_folder, output_dir, metrics, name="saved")
     return TrainResult(model, history, output_dir, model_dir, metrics, start_epoch)
 
 
@@ -493,7 +590,7 @@ def main(argv=None):
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         return train_from_arguments(args)
-    except (ValueError, FileNotFoundError) as error:
+    except (ValueError, OSError) as error:  # OSError: a full disk (FileNotFoundError is one)
         print(f"error: {error}", file=sys.stderr)
         return 2
 

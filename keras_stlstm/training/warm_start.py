@@ -48,9 +48,13 @@ def load_initial_weights(model, path):
     try:
         model.load_weights(file)
     except ValueError as error:
+        # Keras' message can go on for pages (whole weight tensors): keep its first two lines, shortened.
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()][:2]
+        reason = " ".join(lines).split(" Target variable")[0].split("Received: value=")[0][:400].rstrip(" .,:")
         raise ValueError(
             f"[training] initial_weights {path!r} does not fit the recipe's model "
-            f"({type(model).__name__}, {model.count_params():,} parameters): {error}"
+            f"({type(model).__name__}, {model.count_params():,} parameters): {reason}. The weights must "
+            "come from the same architecture with the same sizes (e.g. num_classes)."
         ) from error
     return file
 

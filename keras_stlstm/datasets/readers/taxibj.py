@@ -20,6 +20,7 @@ import h5py
 import numpy as np
 
 from keras_stlstm.datasets.readers.base import DatasetReader, check_choice, check_file
+from keras_stlstm.utils.inputs import check_frames
 
 
 def _parse_slot(raw, slots_per_day, path):
@@ -49,7 +50,8 @@ def load_taxibj_h5(path, data_key="data", date_key="date", slots_per_day=48):
 
     Raises:
         FileNotFoundError: no such file. ValueError: not an HDF5 file, a missing
-        dataset, or a wrong shape (each naming the file).
+        dataset, a wrong shape, or non-finite (NaN, inf) or non-numeric flows
+        (each naming the file).
     """
     check_file(path, "TaxiBJ HDF5 file")
     try:
@@ -63,7 +65,8 @@ def load_taxibj_h5(path, data_key="data", date_key="date", slots_per_day=48):
                     f"{path}: missing dataset {key!r} (found {sorted(h5.keys())}); expected "
                     f"'{data_key}' (N, 2, 32, 32) flows and '{date_key}' slot dates"
                 )
-        data = np.asarray(h5[data_key], dtype=np.float32)
+        # One NaN would turn the min-max normalisation, and so every frame, into NaN.
+        data = check_frames(h5[data_key][()], f"{path} dataset {data_key!r}", value_range=None)
         dates = None if date_key is None else list(h5[date_key][()])
     if data.ndim != 4 or data.shape[1] != 2:
         raise ValueError(f"{path}: dataset {data_key!r} has shape {data.shape}, expected (N, 2, H, W)")

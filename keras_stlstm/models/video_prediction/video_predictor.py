@@ -4,9 +4,11 @@ import keras
 import numpy as np
 
 from keras_stlstm.layers.base import check_positive_int, normalize_tuple
+from keras_stlstm.models.common import CheckedPredict
 from keras_stlstm.models.video_prediction.prediction_cell import FramePredictionCell
 from keras_stlstm.models.video_prediction.rollout import ScheduledSamplingRollout
 from keras_stlstm.presets.loading import PresetMixin
+from keras_stlstm.utils.inputs import check_frames
 
 
 class _Cache:
@@ -16,7 +18,7 @@ class _Cache:
 
 
 @keras.saving.register_keras_serializable(package="keras_stlstm")
-class VideoPredictor(PresetMixin, keras.Model):
+class VideoPredictor(PresetMixin, CheckedPredict, keras.Model):
     """Predicts future video frames with a recurrent stack (E3D paper section 4).
 
     Frames are patched (each p×p pixel block stacked on the channels), run frame
@@ -224,7 +226,9 @@ class VideoPredictor(PresetMixin, keras.Model):
         `model(frames, training=False)[:, context_frames - 1:]`.
 
         Args:
-            context: (batch, L, H, W, C) in [0, 1], 1 <= L <= context_frames.
+            context: (batch, L, H, W, C) float frames in [0, 1] (uint8 0-255
+                is rescaled to [0, 1]; NaN, inf and other values raise),
+                1 <= L <= context_frames.
             horizon: number of future frames to predict.
 
         Returns:
@@ -244,7 +248,7 @@ class VideoPredictor(PresetMixin, keras.Model):
         return np.stack(outputs, axis=1)
 
     def _check_context(self, context):
-        context = np.asarray(context, dtype="float32")
+        context = check_frames(context, "context")
         expected = self.image_size + (self.channels,)
         if context.ndim != 5 or tuple(context.shape[2:]) != expected:
             raise ValueError(
