@@ -98,7 +98,10 @@ def _is_moving_mnist_file(path, channels):
         return True
     if path.suffix.lower() != ".npy" or not path.is_file():
         return False
-    shape = np.load(path, mmap_mode="r", allow_pickle=False).shape
+    try:
+        shape = np.load(path, mmap_mode="r", allow_pickle=False).shape
+    except (ValueError, OSError, EOFError):
+        return False  # not an array at all: `_read_clip` reports it
     return len(shape) == 4 and shape[-1] != channels
 
 

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from keras_stlstm.training.local_launch import launch_local
+from keras_stlstm.training.train import backed_up_epoch
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EPOCHS = 8
@@ -127,10 +128,8 @@ def test_multi_process_jax_two_processes_match_one_process_with_the_global_batch
 
 
 def backed_up_epochs(run_dir):
-    try:
-        return json.loads((run_dir / "backup" / "training_metadata.json").read_text())["epoch"]
-    except (OSError, ValueError, KeyError):
-        return 0
+    """Completed epochs of the run's newest sound backup (0 when there is none yet)."""
+    return backed_up_epoch(run_dir / "backup") or 0
 
 
 @pytest.mark.slow
