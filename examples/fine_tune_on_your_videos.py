@@ -238,8 +238,13 @@ def main(argv=None):
         print(f"validation accuracy on {len(validation)} clips: {accuracy(model, validation, args.batch_size):.3f} "
               f"(chance: {1 / len(class_names):.3f})")
 
+    # With --data nothing has written into --out-dir yet: make it, so the training is not lost at the
+    # last line. Saved under a temporary name, then renamed: an interrupted save leaves no half file.
+    os.makedirs(args.out_dir, exist_ok=True)
     path = os.path.join(args.out_dir, "fine_tuned.keras")
-    model.save(path)
+    partial = os.path.join(args.out_dir, ".fine_tuned.partial.keras")
+    model.save(partial)
+    os.replace(partial, path)
     print(f"wrote {path}")
 
 
