@@ -55,7 +55,11 @@ def cmd_list(args):
 
 def cmd_info(args):
     from keras_stlstm.presets import resolve_preset
+    from keras_stlstm.presets.describe import describe_keras_file, is_keras_file
 
+    if is_keras_file(args.name):
+        print(describe_keras_file(args.name))
+        return 0
     resolved = resolve_preset(args.name)
     info = resolved.info
     print(f"preset: {info.name if info else args.name}")
@@ -266,15 +270,17 @@ def _evaluate_classifier(model, args):
     frames, height, width, channels = _clip_geometry(model)
     reader = VideoFolderReader(args.data, num_frames=frames or 16, size=(height, width),
                                channels=channels)
-    correct1 = correct5 = 0
-    for index in tqdm(range(len(reader.items)), desc="evaluating", unit="clip"):
+    # Top-5 of 3 classes is always right: report top-k only for k below the class count.
+    k = min(5, model.outputs[0].shape[-1] - 1)
+    correct1 = correct_k = 0
+    for index in tqdm(range(len(reader.items)), desc="evaluating", unit="clip", disable=not sys.stderr.isatty()):
         clip, label = reader.load(index)
         probs = np.asarray(model.predict_on_batch(np.asarray(clip, np.float32)[None]))[0]
         top = np.argsort(probs)[::-1]
         correct1 += int(top[0] == label)
-        correct5 += int(label in top[:5])
+        correct_k += int(label in top[:k])
     n = len(reader.items)
-    print(f"{n} clips in {args.data}: top-1 {correct1 / n:.4f}, top-5 {correct5 / n:.4f}")
+    print(f"{n} clips in {args.data}: top-1 {correct1 / n:.4f}" + (f", top-{k} {correct_k / n:.4f}" if k > 1 else ""))
     return 0
 
 

@@ -55,12 +55,31 @@ def check_clip_shape(model_name, shape, expected, hint):
         )
 
 
+def check_class_names(class_names, num_classes):
+    """`class_names` as a list of `num_classes` strings, or None.
+
+    Raises:
+        ValueError: not a list of `num_classes` strings.
+    """
+    if class_names is None:
+        return None
+    if isinstance(class_names, str) or not all(isinstance(n, str) for n in class_names):
+        raise ValueError(f"`class_names` must be a list of strings, one per class; received {class_names!r}.")
+    names = list(class_names)
+    if len(names) != num_classes:
+        raise ValueError(
+            f"`class_names` must hold num_classes={num_classes} names, one per class; received {len(names)}."
+        )
+    return names
+
+
 class ClipModel:
     """Plumbing shared by the functional clip models (GestureRecognizer, EarlyActivityRecognizer).
 
     Mixed in before `keras.Model`. A subclass stores `spec` (with "frames" and
     "image_size"), `num_classes` and `input_channels`, builds its graph on
-    `clip_input(spec, input_channels)`, and defines `clip_shape_hint()` (how to
+    `clip_input(spec, input_channels)`, keeps `class_names` (saved in its config, so
+    a preset tells which label is which; see `check_class_names`), and defines `clip_shape_hint()` (how to
     fix a wrongly shaped clip) and `streaming_model()`.
     """
 
@@ -91,6 +110,7 @@ class ClipModel:
             "name": self.name,
             "trainable": self.trainable,
             "num_classes": self.num_classes,
+            "class_names": self.class_names,
             "input_channels": self.input_channels,
             "config": None,
             **{key: jsonable(value) for key, value in spec.items()},

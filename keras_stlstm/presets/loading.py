@@ -3,6 +3,7 @@
 import inspect
 import logging
 import os
+from pathlib import Path
 
 from keras_stlstm.presets import registry
 from keras_stlstm.presets.errors import PresetError
@@ -10,6 +11,9 @@ from keras_stlstm.presets.files import CONFIG_FILE, WEIGHTS_FILE, check_preset_f
 from keras_stlstm.presets.resolve import resolve_preset
 
 logger = logging.getLogger(__name__)
+
+# A handle ending in this is a single file written by model.save(), not a preset folder.
+KERAS_FILE_SUFFIX = ".keras"
 
 # Keys every Keras model config carries besides the constructor's own arguments.
 _BASE_KEYS = {"name", "trainable", "dtype"}
@@ -20,7 +24,7 @@ def from_preset(handle, **overrides):
 
     Args:
         handle: a registered name (see `list_presets()`), 'hf://org/name[@revision]',
-            or a local preset folder.
+            a local preset folder, or a `.keras` file written by `model.save()`.
         **overrides: constructor arguments to change. The model is rebuilt from
             its config with them and every weight whose layer and shape still
             match is copied. `num_classes=N` on a classifier keeps the backbone
@@ -47,8 +51,11 @@ def load_preset(handle, expected_class=None, overrides=None):
     name = os.fspath(handle)
     if expected_class is not None and registry.is_registered(name):
         _check_builder(name, registry.get_preset_info(name).builder, expected_class)
-    resolved = resolve_preset(handle)
-    model = load_preset_folder(resolved.folder, expected_class, resolved.info)
+    if name.endswith(KERAS_FILE_SUFFIX):
+        model = load_keras_file(name, expected_class)
+    else:
+        resolved = resolve_preset(handle)
+        model = load_preset_folder(resolved.folder, expected_class, resolved.info)
     if overrides:
         model = rebuild_with(model, **overrides)
     return model
@@ -148,6 +155,27 @@ def load_preset_folder(folder, expected_class=None, info=None):
         return keras.saving.load_model(folder, compile=False, safe_mode=True)
     except (ValueError, TypeError, KeyError) as e:
         raise PresetError(f"Could not load the preset in {folder}: {e}") from e
+
+
+def load_keras_file(path, expected_class=None):
+    """Loads a single `.keras` file (what `model.save("x.keras")` writes), safe_mode on.
+
+    Raises:
+        PresetError: no such file, a file Keras cannot read, or a model of
+            another class than `expected_class`.
+    """
+    import keras
+
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise PresetError(f"Model file not found: {path} (expected a .keras file written by model.save()).")
+    try:
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    except (ValueError, TypeError, KeyError, OSError) as e:
+        raise PresetError(f"Could not load the model file {path}: {e}") from e
+    if expected_class is not None and not isinstance(model, expected_class):
+        _check_builder(str(path), type(model).__name__, expected_class)
+    return model
 
 
 def _check_weights_readable(path):
