@@ -330,7 +330,7 @@ def _calibration(model, args):
 def cmd_upload(args):
     from keras_stlstm.presets import upload_preset
 
-    commit = upload_preset(args.folder, args.handle)
+    commit = upload_preset(args.handle, args.folder)
     print(f"uploaded {args.folder} to {args.handle} (commit {getattr(commit, 'oid', commit)})")
     return 0
 

@@ -3,6 +3,7 @@
 import inspect
 import logging
 import os
+import warnings
 from pathlib import Path
 
 from keras_stlstm.presets import registry
@@ -19,12 +20,15 @@ KERAS_FILE_SUFFIX = ".keras"
 _BASE_KEYS = {"name", "trainable", "dtype"}
 
 
-def from_preset(handle, **overrides):
+def from_preset(handle, load_weights=True, **overrides):
     """Loads a pretrained preset.
 
     Args:
         handle: a registered name (see `list_presets()`), 'hf://org/name[@revision]',
             a local preset folder, or a `.keras` file written by `model.save()`.
+        load_weights: False builds the preset's architecture with freshly
+            initialised weights (keras_hub's `load_weights=False`); the files are
+            still located and verified.
         **overrides: constructor arguments to change. The model is rebuilt from
             its config with them and every weight whose layer and shape still
             match is copied. `num_classes=N` on a classifier keeps the backbone
@@ -42,10 +46,10 @@ def from_preset(handle, **overrides):
     >>> import keras_stlstm
     >>> model = keras_stlstm.from_preset("gesture_jester_a")  # doctest: +SKIP
     """
-    return load_preset(handle, expected_class=None, overrides=overrides)
+    return load_preset(handle, expected_class=None, overrides=overrides, load_weights=load_weights)
 
 
-def load_preset(handle, expected_class=None, overrides=None):
+def load_preset(handle, expected_class=None, overrides=None, load_weights=True):
     """`from_preset` with a class check: the preset must build `expected_class`."""
     _import_model_classes()
     name = os.fspath(handle)
@@ -56,9 +60,27 @@ def load_preset(handle, expected_class=None, overrides=None):
     else:
         resolved = resolve_preset(handle)
         model = load_preset_folder(resolved.folder, expected_class, resolved.info)
+    if not load_weights:
+        return _fresh_copy(model, overrides or {})
     if overrides:
         model = rebuild_with(model, **overrides)
     return model
+
+
+def _fresh_copy(model, overrides):
+    """The same architecture (with `overrides`), freshly initialised: nothing copied."""
+    cls = type(model)
+    config = model.get_config()
+    try:
+        if "layers" in config and "input_layers" in config:
+            if overrides:
+                raise PresetError(f"Overrides {sorted(overrides)} need a model class with constructor arguments.")
+            return cls.from_config(config)
+        if "num_classes" in overrides and "class_names" in config and "class_names" not in overrides:
+            config["class_names"] = None
+        return cls.from_config({**config, **overrides})
+    except (ValueError, TypeError) as e:
+        raise PresetError(f"Cannot build {cls.__name__} with {overrides}: {e}") from e
 
 
 def _import_model_classes():
@@ -264,8 +286,28 @@ def _pair_layers(source, target):
     return [(by_name.get(layer.name), layer) for layer in dst_layers]
 
 
+class _RegisteredPresets(dict):
+    """{name: PresetInfo} of a class's registered presets (keras_hub's `Cls.presets` dict).
+
+    Calling it, the old `Cls.presets()` form, still returns the list of names
+    with a DeprecationWarning.
+    """
+
+    def __call__(self):
+        warnings.warn("Cls.presets() is deprecated: Cls.presets is a dict {name: PresetInfo}; "
+                      "use list(Cls.presets).", DeprecationWarning, stacklevel=2)
+        return list(self)
+
+
+class _PresetsOfClass:
+    """Class attribute computed on access: the registry can change during a session."""
+
+    def __get__(self, instance, owner):
+        return _RegisteredPresets((info.name, info) for info in registry.list_presets(builder=owner, with_info=True))
+
+
 class PresetMixin:
-    """Adds `from_preset` and `presets` to a model class.
+    """Adds `from_preset`, `presets` and `save_to_preset` to a model class.
 
     Example:
 
@@ -274,16 +316,24 @@ class PresetMixin:
     >>> MyModel.from_preset("my_preset", num_classes=5)  # doctest: +SKIP
     """
 
+    #: {name: PresetInfo} of the registered presets built by this class.
+    presets = _PresetsOfClass()
+
     @classmethod
-    def from_preset(cls, handle, **overrides):
+    def from_preset(cls, handle, load_weights=True, **overrides):
         """Loads a preset of this class; see `keras_stlstm.from_preset`.
 
         Raises:
             PresetError: the preset builds another model class.
         """
-        return load_preset(handle, expected_class=cls, overrides=overrides)
+        return load_preset(handle, expected_class=cls, overrides=overrides, load_weights=load_weights)
 
-    @classmethod
-    def presets(cls):
-        """Names of the registered presets built by this class."""
-        return registry.list_presets(builder=cls)
+    def save_to_preset(self, preset_dir, **kwargs):
+        """Saves this model as a preset folder that `from_preset(preset_dir)` loads.
+
+        keras_hub's name for `keras_stlstm.presets.save_preset(model, preset_dir,
+        card_text=None, metrics=None, overwrite=False)`; returns the folder's Path.
+        """
+        from keras_stlstm.presets.saving import save_preset
+
+        return save_preset(self, preset_dir, **kwargs)

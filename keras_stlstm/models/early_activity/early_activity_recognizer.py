@@ -7,6 +7,7 @@ from keras_stlstm.layers.base import check_positive_int, normalize_tuple
 from keras_stlstm.layers.eidetic_3d_lstm import Eidetic3DLSTM
 from keras_stlstm.models.building_blocks import CausalConv3D, MaxPooling3D2, TimeFolded
 from keras_stlstm.models.common import ClipModel, check_class_names
+from keras_stlstm.models.default_compile import DefaultCompileMixin
 from keras_stlstm.models.early_activity.configs import resolve_config
 from keras_stlstm.models.streaming import StreamingGraph, conv_step, recurrent_step
 from keras_stlstm.models.video_prediction.patching import unpatch_frames
@@ -121,7 +122,7 @@ class _EarlyActivityNetwork:
 
 
 @keras.saving.register_keras_serializable(package="keras_stlstm")
-class EarlyActivityRecognizer(PresetMixin, ClipModel, keras.Model):
+class EarlyActivityRecognizer(PresetMixin, DefaultCompileMixin, ClipModel, keras.Model):
     """E3D-LSTM early activity recognition with auxiliary next-frame prediction.
 
     The E3D paper's network (section 4.4): two Conv3D encoder layers (kernel

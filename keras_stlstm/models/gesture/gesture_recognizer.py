@@ -6,6 +6,7 @@ from keras_stlstm import layers as stlstm_layers
 from keras_stlstm.layers.base import check_positive_int, normalize_tuple
 from keras_stlstm.models.building_blocks import TimeFolded
 from keras_stlstm.models.common import ClipModel, check_class_names
+from keras_stlstm.models.default_compile import DefaultCompileMixin
 from keras_stlstm.models.gesture.configs import resolve_config
 from keras_stlstm.models.gesture.mobilenet_top import mobilenet_top
 from keras_stlstm.models.gesture.res3d import SPATIAL_STRIDE, TEMPORAL_STRIDE, Res3D
@@ -83,7 +84,7 @@ class _GestureNetwork:
 
 
 @keras.saving.register_keras_serializable(package="keras_stlstm")
-class GestureRecognizer(PresetMixin, ClipModel, keras.Model):
+class GestureRecognizer(PresetMixin, DefaultCompileMixin, ClipModel, keras.Model):
     """Res3D + two convolutional LSTM layers + MobileNet top, the gesture paper's network.
 
     (batch, frames, H, W, C) clips -> class probabilities. Res3D blocks 1-4 turn

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 
 from keras_stlstm.layers.base import check_positive_int, normalize_tuple
+from keras_stlstm.models.default_compile import DefaultCompileMixin
 from keras_stlstm.models.video_prediction.prediction_cell import FramePredictionCell
 from keras_stlstm.models.video_prediction.rollout import ScheduledSamplingRollout
 from keras_stlstm.presets.loading import PresetMixin
@@ -16,7 +17,7 @@ class _Cache:
 
 
 @keras.saving.register_keras_serializable(package="keras_stlstm")
-class VideoPredictor(PresetMixin, keras.Model):
+class VideoPredictor(PresetMixin, DefaultCompileMixin, keras.Model):
     """Predicts future video frames with a recurrent stack (E3D paper section 4).
 
     Frames are patched (each p×p pixel block stacked on the channels), run frame
