@@ -34,6 +34,13 @@ class DefaultCompileMixin:
             metrics = resolve_metrics(task["metrics"], self)
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
+    def compile_from_config(self, config):
+        """Recompiles a loaded model as Keras would (which skips, with a warning, any model
+        whose compile() is overridden); the saved config names every argument explicitly."""
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if getattr(self, "optimizer", None) is not None and self.built:
+            self.optimizer.build(self.trainable_variables)
+
 
 def _is_auto(value):
     return isinstance(value, str) and value == "auto"

@@ -49,8 +49,8 @@ from keras_stlstm.training.recipe import (
     load_recipe,
     model_task,
     parameters_of,
-    resolve_model_class,
 )
+from keras_stlstm.training.recipe_model import build_recipe_model
 
 logger = logging.getLogger("keras_stlstm.training")
 
@@ -209,14 +209,15 @@ def _datasets(recipe, model, distribution, start_epoch):
         stream, batch_size, start_batch=start_epoch * steps, num_batches=(training["epochs"] - start_epoch) * steps,
         parallel=data["parallel"], target_fn=targets,
     )
-    val_ds = None
-    if data["validation_steps"]:
+    val_ds = val_steps = None
+    if data["validation_steps"] is None or data["validation_steps"]:
         val_stream = data_sources.build_stream(data, data["validation_split"], seed, input_shape)
+        # None: every clip of the validation folder once (a finite stream).
+        val_steps = data["validation_steps"] or data_sources.default_steps_per_epoch(val_stream, batch_size)
         val_ds = data_sources.stream_dataset(
-            val_stream, batch_size, num_batches=data["validation_steps"], parallel=data["parallel"],
-            target_fn=targets,
+            val_stream, batch_size, num_batches=val_steps, parallel=data["parallel"], target_fn=targets,
         )
-    return train_ds, val_ds, steps
+    return train_ds, val_ds, steps, val_steps
 
 
 def recalibration_batches(recipe, model, num_batches):
@@ -235,12 +236,11 @@ def recalibration_batches(recipe, model, num_batches):
 def _run(recipe, output_dir, start_epoch, verbose, extra_callbacks):
     training = recipe["training"]
     task = model_task(recipe["model"]["class"])
-    model_args = {k: v for k, v in recipe["model"].items() if k != "class"}
     with distribution_scope(training["distribution"]) as distribution:
-        model = resolve_model_class(recipe["model"]["class"])(**model_args)
+        model = build_recipe_model(recipe["model"], recipe["data"])
         if training["initial_weights"] and not start_epoch:  # a resumed run restores its own backup
             warm_start.load_initial_weights(model, training["initial_weights"])
-        train_ds, val_ds, steps = _datasets(recipe, model, distribution, start_epoch)
+        train_ds, val_ds, steps, val_steps = _datasets(recipe, model, distribution, start_epoch)
         model.compile(
             optimizer=build_optimizer(recipe["optimizer"], training["epochs"] * steps),
             loss=resolve_loss(training["loss"] or task["loss"], model),
@@ -265,7 +265,7 @@ def _run(recipe, output_dir, start_epoch, verbose, extra_callbacks):
             epochs=training["stop_after_epochs"] or training["epochs"],
             steps_per_epoch=steps,
             validation_data=val_ds,
-            validation_steps=recipe["data"]["validation_steps"] or None,
+            validation_steps=val_steps,
             callbacks=callbacks,
             shuffle=False,  # the stream is already in its (seeded) order
             verbose=1 if verbose == "auto" else verbose,

@@ -95,3 +95,16 @@ def test_compile_defaults_of_the_early_recognizer_and_the_predictor():
     sequences = rng.random((2, 3, 16, 16, 1), dtype=np.float32)
     history = _fit_once(predictor, sequences, sequences[:, 1:])
     assert "loss" in history and len(history) > 1  # the per-frame metrics beside the loss
+
+
+def test_a_compiled_model_reloads_compiled_without_a_warning(gesture, tmp_path):
+    import warnings
+
+    model = GestureRecognizer.from_config(gesture.get_config())
+    model.compile(optimizer=keras.optimizers.SGD(0.5), jit_compile=False)
+    model.save(tmp_path / "compiled.keras")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        loaded = keras.saving.load_model(tmp_path / "compiled.keras")
+    assert isinstance(loaded.optimizer, keras.optimizers.SGD)
+    assert float(loaded.optimizer.learning_rate) == pytest.approx(0.5)
