@@ -130,6 +130,7 @@ def cmd_predict(args):
 
 def _write_rollout(out, context, truth, prediction):
     from keras_stlstm.datasets import video_io
+    from keras_stlstm.datasets.strip_labels import COMPARISON_ROW_LABELS
 
     if out.suffix.lower() not in (".gif", ".png"):
         raise ValueError(f"--out must end in .gif or .png; received {out}.")
@@ -137,7 +138,7 @@ def _write_rollout(out, context, truth, prediction):
         if out.suffix.lower() == ".gif":
             video_io.write_comparison_gif(out, context, truth, prediction)
         else:
-            video_io.write_comparison_strip(out, context, truth, prediction)
+            video_io.write_comparison_strip(out, context, truth, prediction, labels=COMPARISON_ROW_LABELS)
         return
     frames = np.concatenate([context, prediction])
     if out.suffix.lower() == ".gif":
@@ -220,7 +221,9 @@ def add_train_arguments(parser):
     parser.add_argument("--overwrite", action="store_true", help="replace a finished run in output_dir")
     parser.add_argument("--skip-finished", action="store_true",
                         help="skip a recipe whose output_dir holds a finished run (to resume a chain)")
-    parser.add_argument("--verbose", type=int, default=None, help="Keras fit verbosity (0, 1 or 2)")
+    parser.add_argument("--verbose", type=int, default=None,
+                        help="Keras fit verbosity (0, 1 or 2; default: the recipe's, else a progress bar "
+                             "on a terminal and one line per epoch when the output is redirected)")
 
 
 def cmd_train(args):
@@ -297,7 +300,8 @@ def cmd_export(args):
     if args.format == "saved_model" and args.quantize:
         raise ValueError("--quantize applies to --format tflite only.")
     model = _load(args.name)
-    with tqdm(total=2, desc=f"{args.format}: converting", bar_format="{desc} [{n}/{total}, {elapsed}]") as bar:
+    with tqdm(total=2, desc=f"{args.format}: converting", bar_format="{desc} [{n}/{total}, {elapsed}]",
+              disable=not sys.stderr.isatty()) as bar:
         if args.format == "saved_model":
             path = export.export_saved_model(model, args.out, streaming=args.streaming, num_frames=args.num_frames)
         elif args.format == "tflite":
@@ -338,8 +342,54 @@ def cmd_upload(args):
 # --------------------------------------------------------------------- parser
 
 
-def build_parser():
-    parser = argparse.ArgumentParser(prog="keras-stlstm", description="Spatiotemporal LSTM model zoo.")
+# Commands whose modules import Keras (and TensorFlow) on import: (module, one-line help). Their
+# parsers are built only when one of them runs, so `keras-stlstm --help` stays instant; the help
+# here must match the module's own (tests/cli/test_cli_speed_and_flags.py checks it).
+MODULE_COMMANDS = {
+    "zoo-evaluate": ("keras_stlstm.zoo.command",
+                     "score the video presets and baselines; write model cards"),
+    "zoo-evaluate-gestures": ("keras_stlstm.zoo.gesture_command",
+                              "score the gesture and early-recognition presets; write their model cards"),
+    "zoo-publish": ("keras_stlstm.zoo.publish", "register a finished training run as a preset (weights/NAME)"),
+}
+
+
+def _add_module_commands(sub, argv):
+    """The real parser of the command `argv` runs (all of them when `argv` is None); a stub with
+    its help line for the others."""
+    import importlib
+
+    chosen = None if argv is None else next((a for a in argv if not a.startswith("-")), "")
+    for name, (module, help_line) in MODULE_COMMANDS.items():
+        if chosen is None or chosen == name:
+            importlib.import_module(module).add_parser(sub)
+        else:
+            sub.add_parser(name, help=help_line)
+
+
+class _DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows an option's default in --help, unless it is None/False or the help already says it."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False, argparse.SUPPRESS) or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Every (sub)parser shows the defaults in its help."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _DefaultsFormatter)
+        super().__init__(*args, **kwargs)
+
+
+def build_parser(argv=None):
+    """The argument parser; with `argv`, only the chosen command's parser imports its module."""
+    from keras_stlstm import __version__
+
+    parser = _Parser(prog="keras-stlstm", description="Spatiotemporal LSTM model zoo.")
+    parser.add_argument("--version", action="version", version=f"keras-stlstm {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -365,7 +415,7 @@ def build_parser():
     source = p.add_mutually_exclusive_group()
     source.add_argument("--input", help="video file or folder of frame images")
     source.add_argument("--camera", type=int, help="camera index for online recognition")
-    p.add_argument("--top-k", type=int, default=5)
+    p.add_argument("--top-k", type=int, default=5, help="classes to print, most probable first")
     p.add_argument("--max-frames", type=int, default=None, help="stop the camera after N frames")
     p.set_defaults(func=cmd_classify)
 
@@ -378,16 +428,11 @@ def build_parser():
     p.add_argument("--data", default="sample",
                    help="predictors: MNIST IDX folder/file or 'sample' (shipped digits); "
                         "classifiers: folder of class folders")
-    p.add_argument("--num-sequences", type=int, default=200)
-    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--num-sequences", type=int, default=200, help="Moving MNIST test sequences (predictors)")
+    p.add_argument("--batch-size", type=int, default=8, help="clips per predict call (predictors)")
     p.set_defaults(func=cmd_evaluate)
 
-    from keras_stlstm.zoo import command as zoo_command
-    from keras_stlstm.zoo import gesture_command, publish
-
-    zoo_command.add_parser(sub)
-    gesture_command.add_parser(sub)
-    publish.add_parser(sub)
+    _add_module_commands(sub, argv)
 
     p = sub.add_parser("export", help="export to SavedModel, TFLite or ONNX and verify it")
     p.add_argument("name")
@@ -405,15 +450,22 @@ def build_parser():
     return parser
 
 
+def _export_errors():
+    """(ExportError,) once keras_stlstm.export is imported (only then can one be raised); importing
+    it up front would import TensorFlow for every command, --help included."""
+    module = sys.modules.get("keras_stlstm.export.errors")
+    return (module.ExportError,) if module else ()
+
+
 def main(argv=None):
     """Runs the command line; returns the exit status."""
-    from keras_stlstm.export.errors import ExportError
     from keras_stlstm.presets.errors import PresetError
 
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(argv).parse_args(argv)
     try:
         return args.func(args)
-    except (PresetError, ExportError, ValueError, FileNotFoundError, OSError) as e:
+    except (PresetError, ValueError, FileNotFoundError, OSError) + _export_errors() as e:
         if args.debug:
             raise
         print(f"keras-stlstm {args.command}: error: {e}", file=sys.stderr)

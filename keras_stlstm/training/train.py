@@ -233,6 +233,15 @@ def recalibration_batches(recipe, model, num_batches):
     return dataset.as_numpy_iterator()
 
 
+def fit_verbosity(verbose):
+    """Keras' fit verbosity for a recipe's `verbose`: "auto" is a progress bar (1) on a terminal
+    and one line per epoch (2) when the output goes to a file or a pipe, which a bar would fill
+    with carriage returns and colour codes."""
+    if verbose != "auto":
+        return verbose
+    return 1 if sys.stdout.isatty() else 2
+
+
 def _run(recipe, output_dir, start_epoch, verbose, extra_callbacks):
     training = recipe["training"]
     task = model_task(recipe["model"]["class"])
@@ -268,11 +277,11 @@ def _run(recipe, output_dir, start_epoch, verbose, extra_callbacks):
             validation_steps=val_steps,
             callbacks=callbacks,
             shuffle=False,  # the stream is already in its (seeded) order
-            verbose=1 if verbose == "auto" else verbose,
+            verbose=fit_verbosity(verbose),
         )
         if training["batch_norm_recalibration_batches"]:
             batches = recalibration_batches(recipe, model, training["batch_norm_recalibration_batches"])
-            recalibrate_batch_norm(model, batches, progress=verbose not in (0, 2))
+            recalibrate_batch_norm(model, batches, progress=fit_verbosity(verbose) == 1)
     return model, history, replica_count(distribution), budget, steps
 
 
@@ -332,8 +341,8 @@ def train(recipe, overwrite=False, verbose=None, callbacks=()):
             and start afresh. Otherwise a finished run there raises (nothing is
             silently retrained), and an interrupted one is resumed if its
             recipe is the same (else raises, naming the changed keys).
-        verbose: Keras `fit` verbosity; None = the recipe's (default 1, a
-            progress bar).
+        verbose: Keras `fit` verbosity; None = the recipe's (default "auto": a
+            progress bar on a terminal, one line per epoch otherwise).
         callbacks: extra Keras callbacks, run after the recipe's.
 
     Returns:

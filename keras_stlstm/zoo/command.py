@@ -13,7 +13,8 @@ STRIP_SEQUENCES = 3  # test sequences shown in each card's comparison picture
 def add_parser(sub):
     p = sub.add_parser("zoo-evaluate", help="score the video presets and baselines; write model cards")
     p.add_argument("--presets", nargs="+", default=None, help="preset names (default: every VideoPredictor)")
-    p.add_argument("--digits", default="sample",
+    # --data as in `evaluate --data`; --digits, the old name, stays an alias.
+    p.add_argument("--data", "--digits", dest="digits", metavar="DIGITS", default="sample",
                    help="MNIST IDX folder/file (e.g. ../shared/data/mnist), 'keras', or 'sample' "
                         "(the shipped 32 + 16 test sequences)")
     p.add_argument("--num-sequences", type=int, default=None,
