@@ -108,3 +108,16 @@ def test_a_compiled_model_reloads_compiled_without_a_warning(gesture, tmp_path):
         loaded = keras.saving.load_model(tmp_path / "compiled.keras")
     assert isinstance(loaded.optimizer, keras.optimizers.SGD)
     assert float(loaded.optimizer.learning_rate) == pytest.approx(0.5)
+
+
+def test_freezing_the_backbone_trains_only_the_head(gesture):
+    model = GestureRecognizer.from_config(gesture.get_config())
+    backbone = model.backbone
+    assert backbone.outputs[0].shape[-1] == model.get_layer("Classes").get_weights()[0].shape[0]
+    backbone.trainable = False
+    assert [w.path for w in model.trainable_weights] == [w.path for w in model.get_layer("Classes").weights]
+    before = {w.path: np.array(w) for w in model.weights}
+    rng = np.random.default_rng(2)
+    _fit_once(model, rng.random((2, 4, 16, 16, 3), dtype=np.float32), np.array([0, 1]))
+    changed = {w.path for w in model.weights if not np.array_equal(np.array(w), before[w.path])}
+    assert changed and changed <= {w.path for w in model.get_layer("Classes").weights}

@@ -195,6 +195,17 @@ class GestureRecognizer(PresetMixin, DefaultCompileMixin, ClipModel, keras.Model
         return list(self._network.recurrent)
 
     @property
+    def backbone(self):
+        """The network up to the pooled features, before the classifier head (keras_hub's `backbone`).
+
+        A functional view sharing this model's layers (a new view on every access):
+        `model.backbone.trainable = False` freezes everything but the "Classes" head,
+        batch norm included (a frozen BatchNormalization layer runs in inference mode).
+        Returns (batch, features) for (batch, frames, H, W, C) clips.
+        """
+        return keras.Model(self.inputs, self.get_layer("Average_Pooling").output, name=f"{self.name}_backbone")
+
+    @property
     def mobilenet_top(self):
         """The per-frame MobileNet top (a keras.Sequential)."""
         return self._network.top
