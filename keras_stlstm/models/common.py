@@ -1,5 +1,7 @@
 """Shared pieces of the task models: named configurations, config values, clip-shape checks, the clip-model base."""
 
+import os
+
 import keras
 
 from keras_stlstm.models.streaming import zero_states
@@ -87,6 +89,27 @@ class ClipModel:
     def clip_input(spec, input_channels):
         """The model's "frames" input: (frames, H, W, C) per sample."""
         return keras.Input((spec["frames"],) + spec["image_size"] + (input_channels,), name="frames")
+
+    @property
+    def preprocessor(self):
+        """The `ClipPreprocessor` for raw clips (uint8, any size and length): the one saved with the
+        preset when there is one, else one matching the clip input."""
+        from keras_stlstm.models.clip_preprocessor import ClipPreprocessor
+
+        return self.__dict__.get("_clip_preprocessor") or ClipPreprocessor.for_model(self)
+
+    @preprocessor.setter
+    def preprocessor(self, value):
+        self.__dict__["_clip_preprocessor"] = value
+
+    def load_preprocessor(self, folder):
+        """Uses the preprocessor a preset folder saved (`preprocessor.json`), if it has one."""
+        from keras_stlstm.models.clip_preprocessor import PREPROCESSOR_FILE, ClipPreprocessor
+        from keras_stlstm.presets.files import read_json
+
+        path = os.path.join(folder, PREPROCESSOR_FILE)
+        if os.path.isfile(path):
+            self.preprocessor = ClipPreprocessor.from_config(read_json(path))
 
     @property
     def clip_shape(self):

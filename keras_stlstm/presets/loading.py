@@ -174,9 +174,12 @@ def load_preset_folder(folder, expected_class=None, info=None):
             _check_builder(str(folder), builder, expected_class)
     _check_weights_readable(folder / WEIGHTS_FILE)
     try:
-        return keras.saving.load_model(folder, compile=False, safe_mode=True)
+        model = keras.saving.load_model(folder, compile=False, safe_mode=True)
     except (ValueError, TypeError, KeyError) as e:
         raise PresetError(f"Could not load the preset in {folder}: {e}") from e
+    if hasattr(model, "load_preprocessor"):
+        model.load_preprocessor(folder)
+    return model
 
 
 def load_keras_file(path, expected_class=None):

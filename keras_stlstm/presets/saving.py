@@ -58,6 +58,9 @@ def save_preset(model, folder, card_text=None, metrics=None, overwrite=False):
         assets = tmp / "assets"
         if assets.is_dir() and not any(assets.iterdir()):
             assets.rmdir()
+        preprocessor = getattr(model, "preprocessor", None)
+        if preprocessor is not None:  # a clip model's: saved beside the weights, read back by from_preset
+            preprocessor.save(tmp)
         metadata = _metadata(model, read_json(tmp / METADATA_FILE), metrics)
         (tmp / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
         (tmp / CARD_FILE).write_text(model_card(model, card_text, metrics), encoding="utf-8")
