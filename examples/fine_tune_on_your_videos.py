@@ -183,6 +183,8 @@ def main(argv=None):
     else:
         class_names = sorted(folder_name(name) for name in args.classes)
     model = build_model(args, len(class_names))  # GestureRecognizer.from_preset refuses other model classes
+    # Saved with the model: `keras-stlstm classify outputs/fine_tune/fine_tuned.keras` prints these names.
+    model.class_names = list(class_names)
     trains_batch_norm = any(layer.trainable for layer in batch_norm_layers(model))
 
     if train_root is None:
@@ -245,7 +247,7 @@ def main(argv=None):
     partial = os.path.join(args.out_dir, ".fine_tuned.partial.keras")
     model.save(partial)
     os.replace(partial, path)
-    print(f"wrote {path}")
+    print(f"wrote {path} (classes: {', '.join(model.class_names)})")
 
 
 if __name__ == "__main__":

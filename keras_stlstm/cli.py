@@ -7,14 +7,15 @@
     keras-stlstm classify NAME --input video|frame_folder [--top-k 5] | --camera 0
     keras-stlstm train RECIPE.toml [RECIPE.toml ...] [--skip-finished]
     keras-stlstm evaluate NAME --data SOURCE
-    keras-stlstm zoo-evaluate [--presets NAME ...] [--digits PATH|keras|sample] [--write-cards]
+    keras-stlstm zoo-evaluate [--presets NAME ...] [--data PATH|keras|sample] [--write-cards]
     keras-stlstm zoo-evaluate-gestures [--presets NAME ...] [--num-clips N] [--write-cards]
     keras-stlstm zoo-publish RUN_DIR NAME --description TEXT [--recipe RECIPE.toml]
     keras-stlstm export NAME --format saved_model|tflite|onnx [--streaming] [--quantize Q] --out PATH
     keras-stlstm upload FOLDER hf://org/name
+    keras-stlstm --version
 
-NAME is any preset handle: a registered name, hf://org/name[@revision] or a
-preset folder. Errors print one line on stderr and exit with status 1 (2 for
+NAME is any preset handle: a registered name, hf://org/name[@revision], a
+preset folder or a .keras file. Errors print one line on stderr and exit with status 1 (2 for
 usage errors); --debug shows the traceback.
 """
 

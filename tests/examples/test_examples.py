@@ -135,6 +135,10 @@ def test_fine_tune_on_your_videos_with_data(tmp_path):
     assert "rendered" not in out and not (tmp_path / "outputs").exists()
     assert [p.relative_to(tmp_path).as_posix() for p in written] == ["results/fine_tune/fine_tuned.keras"]
     assert [p.name for p in (tmp_path / "results" / "fine_tune").iterdir()] == ["fine_tuned.keras"]
+    assert "(classes: down, right)" in out
+    from keras_stlstm.presets import from_preset
+
+    assert from_preset(written[0]).class_names == ["down", "right"]  # kept in the saved model
 
 
 def test_load_and_predict(tmp_path):
