@@ -80,3 +80,12 @@ def test_fit_shows_a_progress_bar_only_on_a_terminal(monkeypatch):
     assert fit_verbosity("auto") == 2
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     assert fit_verbosity("auto") == 1 and fit_verbosity(0) == 0
+
+
+@pytest.mark.parametrize("command", ["zoo-evaluate", "zoo-evaluate-gestures"])
+def test_zoo_commands_take_positional_names_like_the_others(command):
+    parse = build_parser([command]).parse_args
+    assert parse([command]).presets is None  # every preset of the kind
+    assert parse([command, "a", "b"]).presets == ["a", "b"]
+    assert parse([command, "--presets", "a", "b"]).presets == ["a", "b"]
+    assert parse([command, "a", "--presets", "b"]).presets == ["a", "b"]
