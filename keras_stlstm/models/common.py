@@ -121,7 +121,35 @@ class ClipModel:
 
     def call(self, inputs, training=None, mask=None):
         check_clip_shape(type(self).__name__, inputs.shape, self.clip_shape, self.clip_shape_hint())
+        self._refuse_integer_clips(inputs)
         return super().call(inputs, training=training, mask=mask)
+
+    def _refuse_integer_clips(self, clips):
+        """Keras would cast 0-255 integers to float as they are: a different, wrong prediction."""
+        dtype = getattr(clips, "dtype", None)
+        if dtype is not None and "int" in keras.backend.standardize_dtype(dtype):
+            raise ValueError(
+                f"{type(self).__name__} takes float clips in [0, 1]; received {keras.backend.standardize_dtype(dtype)} "
+                "clips. Pass them through model.preprocessor first (it rescales 0-255 integers), or divide by 255."
+            )
+
+    # Checked before Keras' compiled functions run too: an error raised while JAX traces one leaves
+    # the model's variables unusable.
+    def predict(self, x, *args, **kwargs):
+        self._refuse_integer_clips(x)
+        return super().predict(x, *args, **kwargs)
+
+    def predict_on_batch(self, x):
+        self._refuse_integer_clips(x)
+        return super().predict_on_batch(x)
+
+    def fit(self, x=None, *args, **kwargs):
+        self._refuse_integer_clips(x)
+        return super().fit(x, *args, **kwargs)
+
+    def evaluate(self, x=None, *args, **kwargs):
+        self._refuse_integer_clips(x)
+        return super().evaluate(x, *args, **kwargs)
 
     def streaming_initial_state(self, batch_size=1):
         """Zero NumPy float32 states for `streaming_model()`'s state inputs."""
