@@ -183,6 +183,8 @@ def main(argv=None):
     else:
         class_names = sorted(folder_name(name) for name in args.classes)
     model = build_model(args, len(class_names))  # GestureRecognizer.from_preset refuses other model classes
+    # Saved with the model: `keras-stlstm classify outputs/fine_tune/fine_tuned.keras` prints these names.
+    model.class_names = list(class_names)
     trains_batch_norm = any(layer.trainable for layer in batch_norm_layers(model))
 
     if train_root is None:
@@ -238,9 +240,14 @@ def main(argv=None):
         print(f"validation accuracy on {len(validation)} clips: {accuracy(model, validation, args.batch_size):.3f} "
               f"(chance: {1 / len(class_names):.3f})")
 
+    # With --data nothing has written into --out-dir yet: make it, so the training is not lost at the
+    # last line. Saved under a temporary name, then renamed: an interrupted save leaves no half file.
+    os.makedirs(args.out_dir, exist_ok=True)
     path = os.path.join(args.out_dir, "fine_tuned.keras")
-    model.save(path)
-    print(f"wrote {path}")
+    partial = os.path.join(args.out_dir, ".fine_tuned.partial.keras")
+    model.save(partial)
+    os.replace(partial, path)
+    print(f"wrote {path} (classes: {', '.join(model.class_names)})")
 
 
 if __name__ == "__main__":

@@ -75,7 +75,7 @@ def main(argv=None):
     args = parse_args(argv)
     import keras
 
-    import keras_stlstm  # noqa: F401  (registers the layers, so safe_mode loading finds them)
+    import keras_stlstm.layers  # noqa: F401  (registers the layers, so safe_mode loading finds them)
 
     keras.utils.set_random_seed(args.seed)
     clips = moving_squares(args.clips, args.frames + 1, args.size, args.seed)

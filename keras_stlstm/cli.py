@@ -7,14 +7,15 @@
     keras-stlstm classify NAME --input video|frame_folder [--top-k 5] | --camera 0
     keras-stlstm train RECIPE.toml [RECIPE.toml ...] [--skip-finished] [--processes N]
     keras-stlstm evaluate NAME --data SOURCE   (mnist_test_seq.npy, PredRNN .npz, MNIST IDX digits, class folders)
-    keras-stlstm zoo-evaluate [--presets NAME ...] [--digits PATH|keras|sample] [--write-cards]
+    keras-stlstm zoo-evaluate [--presets NAME ...] [--data PATH|keras|sample] [--write-cards]
     keras-stlstm zoo-evaluate-gestures [--presets NAME ...] [--num-clips N] [--write-cards]
     keras-stlstm zoo-publish RUN_DIR NAME --description TEXT [--recipe RECIPE.toml]
     keras-stlstm export NAME --format saved_model|tflite|onnx [--streaming] [--quantize Q] --out PATH
     keras-stlstm upload FOLDER hf://org/name
+    keras-stlstm --version
 
-NAME is any preset handle: a registered name, hf://org/name[@revision] or a
-preset folder. Errors print one line on stderr and exit with status 1 (2 for
+NAME is any preset handle: a registered name, hf://org/name[@revision], a
+preset folder or a .keras file. Errors print one line on stderr and exit with status 1 (2 for
 usage errors); --debug shows the traceback.
 """
 
@@ -58,7 +59,11 @@ def cmd_list(args):
 
 def cmd_info(args):
     from keras_stlstm.presets import resolve_preset
+    from keras_stlstm.presets.describe import describe_keras_file, is_keras_file
 
+    if is_keras_file(args.name):
+        print(describe_keras_file(args.name))
+        return 0
     resolved = resolve_preset(args.name)
     info = resolved.info
     print(f"preset: {info.name if info else args.name}")
@@ -163,6 +168,7 @@ def cmd_predict(args):
 
 def _write_rollout(out, context, truth, prediction):
     from keras_stlstm.datasets import video_io
+    from keras_stlstm.datasets.strip_labels import COMPARISON_ROW_LABELS
 
     if out.suffix.lower() not in (".gif", ".png"):
         raise ValueError(f"--out must end in .gif or .png; received {out}.")
@@ -170,7 +176,7 @@ def _write_rollout(out, context, truth, prediction):
         if out.suffix.lower() == ".gif":
             video_io.write_comparison_gif(out, context, truth, prediction)
         else:
-            video_io.write_comparison_strip(out, context, truth, prediction)
+            video_io.write_comparison_strip(out, context, truth, prediction, labels=COMPARISON_ROW_LABELS)
         return
     frames = np.concatenate([context, prediction])
     if out.suffix.lower() == ".gif":
@@ -254,7 +260,9 @@ def add_train_arguments(parser):
     parser.add_argument("--overwrite", action="store_true", help="replace a finished run in output_dir")
     parser.add_argument("--skip-finished", action="store_true",
                         help="skip a recipe whose output_dir holds a finished run (to resume a chain)")
-    parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=None, help="Keras fit verbosity")
+    parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=None,
+                        help="Keras fit verbosity (0, 1 or 2; default: the recipe's, else a progress bar "
+                             "on a terminal and one line per epoch when the output is redirected)")
     parser.add_argument("--processes", type=positive_int, default=1, metavar="N",
                         help="run a job of N local processes on 127.0.0.1 (JAX; recipe distribution = "
                              "\"data_parallel\"); see docs/distributed.md")
@@ -332,15 +340,17 @@ def _evaluate_classifier(model, args):
     frames, height, width, channels = _clip_geometry(model)
     reader = VideoFolderReader(args.data, num_frames=frames or 16, size=(height, width),
                                channels=channels)
-    correct1 = correct5 = 0
+    # Top-5 of 3 classes is always right: report top-k only for k below the class count.
+    k = min(5, model.outputs[0].shape[-1] - 1)
+    correct1 = correct_k = 0
     for index in tqdm(range(len(reader.items)), desc="evaluating", unit="clip", disable=not sys.stderr.isatty()):
         clip, label = reader.load(index)
         probs = np.asarray(model.predict_on_batch(np.asarray(clip, np.float32)[None]))[0]
         top = np.argsort(probs)[::-1]
         correct1 += int(top[0] == label)
-        correct5 += int(label in top[:5])
+        correct_k += int(label in top[:k])
     n = len(reader.items)
-    print(f"{n} clips in {args.data}: top-1 {correct1 / n:.4f}, top-5 {correct5 / n:.4f}")
+    print(f"{n} clips in {args.data}: top-1 {correct1 / n:.4f}" + (f", top-{k} {correct_k / n:.4f}" if k > 1 else ""))
     return 0
 
 
@@ -396,7 +406,7 @@ def _calibration(model, args):
 def cmd_upload(args):
     from keras_stlstm.presets import upload_preset
 
-    commit = upload_preset(args.folder, args.handle)
+    commit = upload_preset(args.handle, args.folder)
     print(f"uploaded {args.folder} to {args.handle} (commit {getattr(commit, 'oid', commit)})")
     return 0
 
@@ -404,8 +414,54 @@ def cmd_upload(args):
 # --------------------------------------------------------------------- parser
 
 
-def build_parser():
-    parser = argparse.ArgumentParser(prog="keras-stlstm", description="Spatiotemporal LSTM model zoo.")
+# Commands whose modules import Keras (and TensorFlow) on import: (module, one-line help). Their
+# parsers are built only when one of them runs, so `keras-stlstm --help` stays instant; the help
+# here must match the module's own (tests/cli/test_cli_speed_and_flags.py checks it).
+MODULE_COMMANDS = {
+    "zoo-evaluate": ("keras_stlstm.zoo.command",
+                     "score the video presets and baselines; write model cards"),
+    "zoo-evaluate-gestures": ("keras_stlstm.zoo.gesture_command",
+                              "score the gesture and early-recognition presets; write their model cards"),
+    "zoo-publish": ("keras_stlstm.zoo.publish", "register a finished training run as a preset (weights/NAME)"),
+}
+
+
+def _add_module_commands(sub, argv):
+    """The real parser of the command `argv` runs (all of them when `argv` is None); a stub with
+    its help line for the others."""
+    import importlib
+
+    chosen = None if argv is None else next((a for a in argv if not a.startswith("-")), "")
+    for name, (module, help_line) in MODULE_COMMANDS.items():
+        if chosen is None or chosen == name:
+            importlib.import_module(module).add_parser(sub)
+        else:
+            sub.add_parser(name, help=help_line)
+
+
+class _DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows an option's default in --help, unless it is None/False or the help already says it."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False, argparse.SUPPRESS) or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Every (sub)parser shows the defaults in its help."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _DefaultsFormatter)
+        super().__init__(*args, **kwargs)
+
+
+def build_parser(argv=None):
+    """The argument parser; with `argv`, only the chosen command's parser imports its module."""
+    from keras_stlstm import __version__
+
+    parser = _Parser(prog="keras-stlstm", description="Spatiotemporal LSTM model zoo.")
+    parser.add_argument("--version", action="version", version=f"keras-stlstm {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     parser.add_argument("--no-verify-hashes", action="store_true",
                         help="load preset folders edited on purpose without checking the sha256 in metadata.json")
@@ -437,7 +493,7 @@ def build_parser():
     source = p.add_mutually_exclusive_group()
     source.add_argument("--input", help="video file or folder of frame images")
     source.add_argument("--camera", type=int, help="camera index for online recognition")
-    p.add_argument("--top-k", type=positive_int, default=5)
+    p.add_argument("--top-k", type=positive_int, default=5, help="classes to print, most probable first")
     p.add_argument("--max-frames", type=positive_int, default=None, help="stop the camera after N frames")
     p.set_defaults(func=cmd_classify)
 
@@ -453,15 +509,10 @@ def build_parser():
                         "is generated from the held-out ones); classifiers: folder of class folders")
     p.add_argument("--num-sequences", type=positive_int, default=None,
                    help="predictors: sequences scored (default: all of a file, 200 generated)")
-    p.add_argument("--batch-size", type=positive_int, default=8)
+    p.add_argument("--batch-size", type=positive_int, default=8, help="clips per predict call (predictors)")
     p.set_defaults(func=cmd_evaluate)
 
-    from keras_stlstm.zoo import command as zoo_command
-    from keras_stlstm.zoo import gesture_command, publish
-
-    zoo_command.add_parser(sub)
-    gesture_command.add_parser(sub)
-    publish.add_parser(sub)
+    _add_module_commands(sub, argv)
 
     p = sub.add_parser("export", help="export to SavedModel, TFLite or ONNX and verify it")
     p.add_argument("name")
@@ -481,15 +532,22 @@ def build_parser():
     return parser
 
 
+def _export_errors():
+    """(ExportError,) once keras_stlstm.export is imported (only then can one be raised); importing
+    it up front would import TensorFlow for every command, --help included."""
+    module = sys.modules.get("keras_stlstm.export.errors")
+    return (module.ExportError,) if module else ()
+
+
 def main(argv=None):
     """Runs the command line; returns the exit status."""
-    from keras_stlstm.export.errors import ExportError
     from keras_stlstm.presets.errors import PresetError
 
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(argv).parse_args(argv)
     try:
         return args.func(args)
-    except (PresetError, ExportError, ValueError, FileNotFoundError, OSError) as e:
+    except (PresetError, ValueError, FileNotFoundError, OSError) + _export_errors() as e:
         if args.debug:
             raise
         print(f"keras-stlstm {args.command}: error: {e}", file=sys.stderr)

@@ -213,13 +213,14 @@ def predict_future(model, clips):
 
 def write_video_results(out, clips, prediction, context_frames):
     """A comparison PNG strip and GIF per sequence; returns the paths."""
+    from keras_stlstm.datasets.strip_labels import COMPARISON_ROW_LABELS
     from keras_stlstm.datasets.video_io import write_comparison_gif, write_comparison_strip
 
     paths = []
     for i, (clip, predicted) in enumerate(zip(clips, prediction), 1):
         context, truth = clip[:context_frames], clip[context_frames:]
         png, gif = out / f"moving_mnist_{i}.png", out / f"moving_mnist_{i}.gif"
-        write_comparison_strip(png, context, truth, predicted)
+        write_comparison_strip(png, context, truth, predicted, labels=COMPARISON_ROW_LABELS)
         write_comparison_gif(gif, context, truth, predicted)
         paths += [png, gif]
     return paths

@@ -407,9 +407,17 @@ def comparison_strip(context, truth, prediction, gap=2, fill=255):
     return np.concatenate([padded[0], spacer, padded[1], spacer, padded[2]], axis=0)
 
 
-def write_comparison_strip(path, context, truth, prediction, gap=2, fill=255):
-    """Write `comparison_strip(...)` as a PNG (or any image format cv2.imwrite knows)."""
+def write_comparison_strip(path, context, truth, prediction, gap=2, fill=255, labels=None):
+    """Write `comparison_strip(...)` as a PNG (or any image format cv2.imwrite knows).
+
+    `labels`: None, or three row names (e.g. `strip_labels.COMPARISON_ROW_LABELS`) written in a
+    column left of the rows.
+    """
     strip = comparison_strip(context, truth, prediction, gap, fill)
+    if labels is not None:
+        from keras_stlstm.datasets.strip_labels import add_row_labels
+
+        strip = add_row_labels(strip, labels, gap, fill)
     with _atomic_output(path) as tmp:
         if not cv2.imwrite(tmp, _to_bgr(strip)):
             raise OSError(f"{path}: OpenCV could not write the image (unsupported extension?)")

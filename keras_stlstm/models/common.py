@@ -1,5 +1,7 @@
 """Shared pieces of the task models: named configurations, config values, clip-shape checks, the clip-model base."""
 
+import os
+
 import keras
 import numpy as np
 
@@ -77,12 +79,31 @@ def _checked(x):
     return check_frames(x, "x") if isinstance(x, np.ndarray) else x
 
 
+def check_class_names(class_names, num_classes):
+    """`class_names` as a list of `num_classes` strings, or None.
+
+    Raises:
+        ValueError: not a list of `num_classes` strings.
+    """
+    if class_names is None:
+        return None
+    if isinstance(class_names, str) or not all(isinstance(n, str) for n in class_names):
+        raise ValueError(f"`class_names` must be a list of strings, one per class; received {class_names!r}.")
+    names = list(class_names)
+    if len(names) != num_classes:
+        raise ValueError(
+            f"`class_names` must hold num_classes={num_classes} names, one per class; received {len(names)}."
+        )
+    return names
+
+
 class ClipModel(CheckedPredict):
     """Plumbing shared by the functional clip models (GestureRecognizer, EarlyActivityRecognizer).
 
     Mixed in before `keras.Model`. A subclass stores `spec` (with "frames" and
     "image_size"), `num_classes` and `input_channels`, builds its graph on
-    `clip_input(spec, input_channels)`, and defines `clip_shape_hint()` (how to
+    `clip_input(spec, input_channels)`, keeps `class_names` (saved in its config, so
+    a preset tells which label is which; see `check_class_names`), and defines `clip_shape_hint()` (how to
     fix a wrongly shaped clip) and `streaming_model()`.
     """
 
@@ -90,6 +111,27 @@ class ClipModel(CheckedPredict):
     def clip_input(spec, input_channels):
         """The model's "frames" input: (frames, H, W, C) per sample."""
         return keras.Input((spec["frames"],) + spec["image_size"] + (input_channels,), name="frames")
+
+    @property
+    def preprocessor(self):
+        """The `ClipPreprocessor` for raw clips (uint8, any size and length): the one saved with the
+        preset when there is one, else one matching the clip input."""
+        from keras_stlstm.models.clip_preprocessor import ClipPreprocessor
+
+        return self.__dict__.get("_clip_preprocessor") or ClipPreprocessor.for_model(self)
+
+    @preprocessor.setter
+    def preprocessor(self, value):
+        self.__dict__["_clip_preprocessor"] = value
+
+    def load_preprocessor(self, folder):
+        """Uses the preprocessor a preset folder saved (`preprocessor.json`), if it has one."""
+        from keras_stlstm.models.clip_preprocessor import PREPROCESSOR_FILE, ClipPreprocessor
+        from keras_stlstm.presets.files import read_json
+
+        path = os.path.join(folder, PREPROCESSOR_FILE)
+        if os.path.isfile(path):
+            self.preprocessor = ClipPreprocessor.from_config(read_json(path))
 
     @property
     def clip_shape(self):
@@ -101,7 +143,35 @@ class ClipModel(CheckedPredict):
 
     def call(self, inputs, training=None, mask=None):
         check_clip_shape(type(self).__name__, inputs.shape, self.clip_shape, self.clip_shape_hint())
+        self._refuse_integer_clips(inputs)
         return super().call(inputs, training=training, mask=mask)
+
+    def _refuse_integer_clips(self, clips):
+        """Keras would cast 0-255 integers to float as they are: a different, wrong prediction."""
+        dtype = getattr(clips, "dtype", None)
+        if dtype is not None and "int" in keras.backend.standardize_dtype(dtype):
+            raise ValueError(
+                f"{type(self).__name__} takes float clips in [0, 1]; received {keras.backend.standardize_dtype(dtype)} "
+                "clips. Pass them through model.preprocessor first (it rescales 0-255 integers), or divide by 255."
+            )
+
+    # Checked before Keras' compiled functions run too: an error raised while JAX traces one leaves
+    # the model's variables unusable.
+    def predict(self, x, *args, **kwargs):
+        self._refuse_integer_clips(x)
+        return super().predict(x, *args, **kwargs)
+
+    def predict_on_batch(self, x):
+        self._refuse_integer_clips(x)
+        return super().predict_on_batch(x)
+
+    def fit(self, x=None, *args, **kwargs):
+        self._refuse_integer_clips(x)
+        return super().fit(x, *args, **kwargs)
+
+    def evaluate(self, x=None, *args, **kwargs):
+        self._refuse_integer_clips(x)
+        return super().evaluate(x, *args, **kwargs)
 
     def streaming_initial_state(self, batch_size=1):
         """Zero NumPy float32 states for `streaming_model()`'s state inputs."""
@@ -113,6 +183,7 @@ class ClipModel(CheckedPredict):
             "name": self.name,
             "trainable": self.trainable,
             "num_classes": self.num_classes,
+            "class_names": self.class_names,
             "input_channels": self.input_channels,
             "config": None,
             **{key: jsonable(value) for key, value in spec.items()},

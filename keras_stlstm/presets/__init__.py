@@ -17,37 +17,7 @@ from keras_stlstm.presets.registry import (
 )
 from keras_stlstm.presets.resolve import resolve_preset, weights_root
 from keras_stlstm.presets.saving import save_preset
-
-
-def upload_preset(model_or_folder, handle, commit_message=None, private=False, token=None):
-    """Uploads a preset to the Hugging Face Hub (maintainers).
-
-    Args:
-        model_or_folder: a Keras model (saved with `save_preset` into a temporary
-            folder first) or a preset folder.
-        handle: 'hf://org/name' (optionally '@branch').
-        commit_message, private, token: passed to huggingface_hub.
-
-    Returns:
-        huggingface_hub's CommitInfo; pin its `oid` as the registry revision.
-
-    Example:
-
-    >>> commit = upload_preset("weights/gesture_jester_a", "hf://keras-stlstm/gesture_jester_a")  # doctest: +SKIP
-    """
-    import tempfile
-    from pathlib import Path
-
-    from keras_stlstm.presets import hub
-    from keras_stlstm.presets.files import check_preset_folder
-
-    hub.parse_hf_handle(handle)  # Fail on a bad handle before saving anything.
-    if isinstance(model_or_folder, (str, Path)):
-        folder = check_preset_folder(model_or_folder)
-        return hub.upload_folder(folder, handle, commit_message, private, token)
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = save_preset(model_or_folder, Path(tmp) / "preset")
-        return hub.upload_folder(folder, handle, commit_message, private, token)
+from keras_stlstm.presets.upload import upload_preset
 
 
 __all__ = [

@@ -54,6 +54,30 @@ def _hub_error(e, what, repo_id, revision):
     return PresetError(msg)
 
 
+# Seconds to wait for a TCP connection to the Hub before calling it unreachable.
+REACH_TIMEOUT = 3.0
+
+
+def _check_reachable(what, repo_id, revision):
+    """Raises a PresetError at once when the Hub endpoint takes no connection (offline, firewalled),
+    instead of letting huggingface_hub retry for half a minute before failing."""
+    import socket
+    from urllib.parse import urlsplit
+
+    from huggingface_hub import constants
+
+    url = urlsplit(constants.ENDPOINT)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        with socket.create_connection((url.hostname, port), timeout=REACH_TIMEOUT):
+            return
+    except OSError as e:
+        raise PresetError(
+            f"{what} of {repo_id}@{revision or 'main'} is not in the Hugging Face cache and "
+            f"{constants.ENDPOINT} cannot be reached ({e.strerror or e})."
+        ) from e
+
+
 def download_file(repo_id, filename, revision=None):
     """Path of `filename` of a Hub repo in the HF cache, downloading it if needed.
 
@@ -75,6 +99,7 @@ def download_file(repo_id, filename, revision=None):
     except huggingface_hub.errors.LocalEntryNotFoundError as e:
         if huggingface_hub.constants.HF_HUB_OFFLINE:
             raise _hub_error(e, filename, repo_id, revision) from e
+    _check_reachable(filename, repo_id, revision)
     try:
         return Path(huggingface_hub.hf_hub_download(**kwargs))
     except Exception as e:  # noqa: BLE001 - network errors come in many types
@@ -96,6 +121,7 @@ def download_snapshot(repo_id, revision=None):
     except huggingface_hub.errors.LocalEntryNotFoundError as e:
         if huggingface_hub.constants.HF_HUB_OFFLINE:
             raise _hub_error(e, "The snapshot", repo_id, revision) from e
+    _check_reachable("The snapshot", repo_id, revision)
     try:
         return Path(huggingface_hub.snapshot_download(**kwargs))
     except Exception as e:  # noqa: BLE001

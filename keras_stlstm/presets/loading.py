@@ -3,6 +3,8 @@
 import inspect
 import logging
 import os
+import warnings
+from pathlib import Path
 
 from keras_stlstm.presets import registry
 from keras_stlstm.presets.errors import PresetError
@@ -17,16 +19,22 @@ from keras_stlstm.presets.resolve import resolve_preset
 
 logger = logging.getLogger(__name__)
 
+# A handle ending in this is a single file written by model.save(), not a preset folder.
+KERAS_FILE_SUFFIX = ".keras"
+
 # Keys every Keras model config carries besides the constructor's own arguments.
 _BASE_KEYS = {"name", "trainable", "dtype"}
 
 
-def from_preset(handle, *, verify_hashes=True, **overrides):
+def from_preset(handle, load_weights=True, *, verify_hashes=True, **overrides):
     """Loads a pretrained preset.
 
     Args:
         handle: a registered name (see `list_presets()`), 'hf://org/name[@revision]',
-            or a local preset folder.
+            a local preset folder, or a `.keras` file written by `model.save()`.
+        load_weights: False builds the preset's architecture with freshly
+            initialised weights (keras_hub's `load_weights=False`); the files are
+            still located and verified.
         verify_hashes: check the files against the sha256 that `save_preset`
             recorded in the folder's metadata.json (a folder without them has
             nothing to check). False loads a folder edited on purpose.
@@ -47,20 +55,42 @@ def from_preset(handle, *, verify_hashes=True, **overrides):
     >>> import keras_stlstm
     >>> model = keras_stlstm.from_preset("gesture_jester_a")  # doctest: +SKIP
     """
-    return load_preset(handle, expected_class=None, overrides=overrides, verify_hashes=verify_hashes)
+    return load_preset(handle, expected_class=None, overrides=overrides, load_weights=load_weights,
+                       verify_hashes=verify_hashes)
 
 
-def load_preset(handle, expected_class=None, overrides=None, verify_hashes=True):
+def load_preset(handle, expected_class=None, overrides=None, load_weights=True, verify_hashes=True):
     """`from_preset` with a class check: the preset must build `expected_class`."""
     _import_model_classes()
     name = os.fspath(handle)
     if expected_class is not None and registry.is_registered(name):
         _check_builder(name, registry.get_preset_info(name).builder, expected_class)
-    resolved = resolve_preset(handle)
-    model = load_preset_folder(resolved.folder, expected_class, resolved.info, verify_hashes)
+    if name.endswith(KERAS_FILE_SUFFIX):
+        model = load_keras_file(name, expected_class)
+    else:
+        resolved = resolve_preset(handle)
+        model = load_preset_folder(resolved.folder, expected_class, resolved.info, verify_hashes)
+    if not load_weights:
+        return _fresh_copy(model, overrides or {})
     if overrides:
         model = rebuild_with(model, **overrides)
     return model
+
+
+def _fresh_copy(model, overrides):
+    """The same architecture (with `overrides`), freshly initialised: nothing copied."""
+    cls = type(model)
+    config = model.get_config()
+    try:
+        if "layers" in config and "input_layers" in config:
+            if overrides:
+                raise PresetError(f"Overrides {sorted(overrides)} need a model class with constructor arguments.")
+            return cls.from_config(config)
+        if "num_classes" in overrides and "class_names" in config and "class_names" not in overrides:
+            config["class_names"] = None
+        return cls.from_config({**config, **overrides})
+    except (ValueError, TypeError) as e:
+        raise PresetError(f"Cannot build {cls.__name__} with {overrides}: {e}") from e
 
 
 def _import_model_classes():
@@ -161,9 +191,33 @@ def load_preset_folder(folder, expected_class=None, info=None, verify_hashes=Tru
             _check_builder(str(folder), builder, expected_class)
     _check_weights_readable(folder / WEIGHTS_FILE)
     try:
-        return keras.saving.load_model(folder, compile=False, safe_mode=True)
+        model = keras.saving.load_model(folder, compile=False, safe_mode=True)
     except (ValueError, TypeError, KeyError) as e:
         raise PresetError(f"Could not load the preset in {folder}: {e}") from e
+    if hasattr(model, "load_preprocessor"):
+        model.load_preprocessor(folder)
+    return model
+
+
+def load_keras_file(path, expected_class=None):
+    """Loads a single `.keras` file (what `model.save("x.keras")` writes), safe_mode on.
+
+    Raises:
+        PresetError: no such file, a file Keras cannot read, or a model of
+            another class than `expected_class`.
+    """
+    import keras
+
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise PresetError(f"Model file not found: {path} (expected a .keras file written by model.save()).")
+    try:
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    except (ValueError, TypeError, KeyError, OSError) as e:
+        raise PresetError(f"Could not load the model file {path}: {e}") from e
+    if expected_class is not None and not isinstance(model, expected_class):
+        _check_builder(str(path), type(model).__name__, expected_class)
+    return model
 
 
 def _check_weights_readable(path):
@@ -252,8 +306,28 @@ def _pair_layers(source, target):
     return [(by_name.get(layer.name), layer) for layer in dst_layers]
 
 
+class _RegisteredPresets(dict):
+    """{name: PresetInfo} of a class's registered presets (keras_hub's `Cls.presets` dict).
+
+    Calling it, the old `Cls.presets()` form, still returns the list of names
+    with a DeprecationWarning.
+    """
+
+    def __call__(self):
+        warnings.warn("Cls.presets() is deprecated: Cls.presets is a dict {name: PresetInfo}; "
+                      "use list(Cls.presets).", DeprecationWarning, stacklevel=2)
+        return list(self)
+
+
+class _PresetsOfClass:
+    """Class attribute computed on access: the registry can change during a session."""
+
+    def __get__(self, instance, owner):
+        return _RegisteredPresets((info.name, info) for info in registry.list_presets(builder=owner, with_info=True))
+
+
 class PresetMixin:
-    """Adds `from_preset` and `presets` to a model class.
+    """Adds `from_preset`, `presets` and `save_to_preset` to a model class.
 
     Example:
 
@@ -262,16 +336,25 @@ class PresetMixin:
     >>> MyModel.from_preset("my_preset", num_classes=5)  # doctest: +SKIP
     """
 
+    #: {name: PresetInfo} of the registered presets built by this class.
+    presets = _PresetsOfClass()
+
     @classmethod
-    def from_preset(cls, handle, *, verify_hashes=True, **overrides):
+    def from_preset(cls, handle, load_weights=True, *, verify_hashes=True, **overrides):
         """Loads a preset of this class; see `keras_stlstm.from_preset`.
 
         Raises:
             PresetError: the preset builds another model class.
         """
-        return load_preset(handle, expected_class=cls, overrides=overrides, verify_hashes=verify_hashes)
+        return load_preset(handle, expected_class=cls, overrides=overrides, load_weights=load_weights,
+                           verify_hashes=verify_hashes)
 
-    @classmethod
-    def presets(cls):
-        """Names of the registered presets built by this class."""
-        return registry.list_presets(builder=cls)
+    def save_to_preset(self, preset_dir, **kwargs):
+        """Saves this model as a preset folder that `from_preset(preset_dir)` loads.
+
+        keras_hub's name for `keras_stlstm.presets.save_preset(model, preset_dir,
+        card_text=None, metrics=None, overwrite=False)`; returns the folder's Path.
+        """
+        from keras_stlstm.presets.saving import save_preset
+
+        return save_preset(self, preset_dir, **kwargs)

@@ -96,7 +96,15 @@ def _download_registered(info):
         )
     folder = None
     for rel in info.files:
-        path = hub.download_file(info.hub_repo, rel, info.revision)
+        try:
+            path = hub.download_file(info.hub_repo, rel, info.revision)
+        except PresetError as e:
+            # Say where a local copy would have been found: an installed (non-editable) package
+            # has no weights/ folder beside it.
+            raise PresetError(
+                f"Preset {info.name!r} is not in {weights_root() / info.name} (set {WEIGHTS_ENV} to a folder "
+                f"holding {info.name}/, such as a clone's weights/) and could not be downloaded: {e}"
+            ) from e
         _check_hash(path, rel, info, delete_bad=True)
         # Files land in snapshots/<commit>/<rel>: the folder is <rel>'s root.
         folder = Path(path).parents[len(Path(rel).parts) - 1]

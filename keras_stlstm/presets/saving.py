@@ -61,6 +61,9 @@ def save_preset(model, folder, card_text=None, metrics=None, overwrite=False):
         assets = tmp / "assets"
         if assets.is_dir() and not any(assets.iterdir()):
             assets.rmdir()
+        preprocessor = getattr(model, "preprocessor", None)
+        if preprocessor is not None:  # a clip model's: saved beside the weights, read back by from_preset
+            preprocessor.save(tmp)
         metadata = _metadata(model, read_json(tmp / METADATA_FILE), metrics)
         # Checked when the folder is loaded (from_preset): a damaged file fails loudly.
         metadata[HASHES_KEY] = file_hashes(tmp)

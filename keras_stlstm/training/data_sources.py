@@ -204,6 +204,24 @@ SOURCES = {
 }
 
 
+def class_names(options):
+    """The class names a labelled source gives, in label order; None when unknown.
+
+    "folder": the sorted class folders of `root`; "synthetic_gestures": the
+    Jester names of `classes` (all 27 by default).
+    """
+    if options["source"] == "folder":
+        from keras_stlstm.datasets.readers.folder import list_video_folder
+
+        return list(list_video_folder(options["root"])[1])
+    if options["source"] == "synthetic_gestures":
+        from keras_stlstm.datasets import JESTER_CLASSES
+
+        ids = options.get("classes")
+        return list(JESTER_CLASSES) if ids is None else [JESTER_CLASSES[i] for i in ids]
+    return None
+
+
 def source_names():
     return sorted(SOURCES)
 

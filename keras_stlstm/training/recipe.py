@@ -226,7 +226,10 @@ def validate_model(section):
     if "class" not in section:
         raise ValueError(f"Missing required key 'class' in {where} (one of {sorted(MODEL_CLASSES)}).")
     cls = resolve_model_class(section["class"])
-    arguments = {k: v for k, v in section.items() if k != "class"}
+    preset = section.get("preset")
+    if preset is not None and (not isinstance(preset, str) or not preset):
+        raise ValueError(f"{where} key 'preset' must be a preset name, hf:// handle or folder; received {preset!r}.")
+    arguments = {k: v for k, v in section.items() if k not in ("class", "preset")}
     check_arguments(cls.__init__, arguments, f"{where} (arguments of {section['class']})")
     return section
 
@@ -253,7 +256,9 @@ def validate_data(section, model_name):
         filled["validation_split"] = info.validation_split
         if source == "folder" and filled.get("validation_root") is not None:
             filled["validation_split"] = "validation"
-    if isinstance(filled["validation_steps"], bool) or not isinstance(filled["validation_steps"], int) \
+    if source == "folder" and filled.get("validation_root") is not None and "validation_steps" not in section:
+        filled["validation_steps"] = None  # one pass over the whole validation folder, every epoch
+    elif isinstance(filled["validation_steps"], bool) or not isinstance(filled["validation_steps"], int) \
             or filled["validation_steps"] < 0:
         raise ValueError(f"{where} key 'validation_steps' must be an integer >= 0; "
                          f"received {filled['validation_steps']!r}.")

@@ -54,8 +54,8 @@ from keras_stlstm.training.recipe import (
     load_recipe,
     model_task,
     parameters_of,
-    resolve_model_class,
 )
+from keras_stlstm.training.recipe_model import build_recipe_model
 
 logger = logging.getLogger("keras_stlstm.training")
 
@@ -230,14 +230,16 @@ def _datasets(recipe, model, distribution, start_epoch):
         stream, batch_size, start_batch=start_epoch * steps, num_batches=(training["epochs"] - start_epoch) * steps,
         parallel=data["parallel"], target_fn=targets, shard=shard,
     )
-    val_ds = None
-    if data["validation_steps"]:
+    val_ds = val_steps = None
+    if data["validation_steps"] is None or data["validation_steps"]:
         val_stream = data_sources.build_stream(data, data["validation_split"], seed, input_shape)
+        # None: every clip of the validation folder once (a finite stream).
+        val_steps = data["validation_steps"] or data_sources.default_steps_per_epoch(val_stream, batch_size)
         val_ds = data_sources.stream_dataset(
-            val_stream, batch_size, num_batches=data["validation_steps"], parallel=data["parallel"],
-            target_fn=targets, shard=shard,
+            val_stream, batch_size, num_batches=val_steps, parallel=data["parallel"], target_fn=targets,
+            shard=shard,
         )
-    return train_ds, val_ds, steps
+    return train_ds, val_ds, steps, val_steps
 
 
 def recalibration_batches(recipe, model, num_batches):
@@ -253,6 +255,15 @@ def recalibration_batches(recipe, model, num_batches):
     return dataset.as_numpy_iterator()
 
 
+def fit_verbosity(verbose):
+    """Keras' fit verbosity for a recipe's `verbose`: "auto" is a progress bar (1) on a terminal
+    and one line per epoch (2) when the output goes to a file or a pipe, which a bar would fill
+    with carriage returns and colour codes."""
+    if verbose != "auto":
+        return verbose
+    return 1 if sys.stdout.isatty() else 2
+
+
 def _run(recipe, output_dir, resume, verbose, extra_callbacks, on_ready):
     """Builds, trains (from `resume`, a `Resume`) and recalibrates the model.
 
@@ -260,13 +271,12 @@ def _run(recipe, output_dir, resume, verbose, extra_callbacks, on_ready):
     anything: a recipe whose data does not fit its model leaves no files."""
     training = recipe["training"]
     task = model_task(recipe["model"]["class"])
-    model_args = {k: v for k, v in recipe["model"].items() if k != "class"}
     start_epoch = resume.epoch
     with distribution_scope(training["distribution"]) as distribution:
-        model = resolve_model_class(recipe["model"]["class"])(**model_args)
+        model = build_recipe_model(recipe["model"], recipe["data"])
         if training["initial_weights"] and not start_epoch:  # a resumed run restores its own backup
             warm_start.load_initial_weights(model, training["initial_weights"])
-        train_ds, val_ds, steps = _datasets(recipe, model, distribution, start_epoch)
+        train_ds, val_ds, steps, val_steps = _datasets(recipe, model, distribution, start_epoch)
         model.compile(
             optimizer=build_optimizer(recipe["optimizer"], training["epochs"] * steps),
             loss=resolve_loss(training["loss"] or task["loss"], model),
@@ -300,10 +310,10 @@ def _run(recipe, output_dir, resume, verbose, extra_callbacks, on_ready):
             epochs=epochs,
             steps_per_epoch=steps,
             validation_data=val_ds,
-            validation_steps=recipe["data"]["validation_steps"] or None,
+            validation_steps=val_steps,
             callbacks=callbacks,
             shuffle=False,  # the stream is already in its (seeded) order
-            verbose=1 if verbose == "auto" else verbose,
+            verbose=fit_verbosity(verbose),
         )
         if resume.done:
             budget.stopped_by_budget = resume.done.get("stopped_by_time_budget", False)
@@ -312,7 +322,7 @@ def _run(recipe, output_dir, resume, verbose, extra_callbacks, on_ready):
                                                    "stopped_by_time_budget": budget.stopped_by_budget})
         if training["batch_norm_recalibration_batches"]:
             batches = recalibration_batches(recipe, model, training["batch_norm_recalibration_batches"])
-            recalibrate_batch_norm(model, batches, progress=verbose not in (0, 2))
+            recalibrate_batch_norm(model, batches, progress=fit_verbosity(verbose) == 1)
     return model, history, replica_count(distribution), budget, steps
 
 
@@ -447,8 +457,8 @@ def train(recipe, overwrite=False, verbose=None, callbacks=()):
             and start afresh. Otherwise a finished run there raises (nothing is
             silently retrained), and an interrupted one is resumed if its
             recipe is the same (else raises, naming the changed keys).
-        verbose: Keras `fit` verbosity; None = the recipe's (default 1, a
-            progress bar).
+        verbose: Keras `fit` verbosity; None = the recipe's (default "auto": a
+            progress bar on a terminal, one line per epoch otherwise).
         callbacks: extra Keras callbacks, run after the recipe's.
 
     Returns:

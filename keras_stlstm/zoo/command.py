@@ -6,14 +6,16 @@ import numpy as np
 
 from keras_stlstm.zoo import cards, test_sets
 from keras_stlstm.zoo.evaluation import BASELINES, evaluate_copy_test, evaluate_video_predictor
+from keras_stlstm.zoo.preset_arguments import add_preset_arguments
 
 STRIP_SEQUENCES = 3  # test sequences shown in each card's comparison picture
 
 
 def add_parser(sub):
     p = sub.add_parser("zoo-evaluate", help="score the video presets and baselines; write model cards")
-    p.add_argument("--presets", nargs="+", default=None, help="preset names (default: every VideoPredictor)")
-    p.add_argument("--digits", default="sample",
+    add_preset_arguments(p, "every VideoPredictor")
+    # --data as in `evaluate --data`; --digits, the old name, stays an alias.
+    p.add_argument("--data", "--digits", dest="digits", metavar="DIGITS", default="sample",
                    help="MNIST IDX folder/file (e.g. ../shared/data/mnist), 'keras', or 'sample' "
                         "(the shipped 32 + 16 test sequences)")
     p.add_argument("--num-sequences", type=int, default=None,

@@ -25,6 +25,7 @@ from keras_stlstm.zoo.gesture_evaluation import (
     model_clip_shape,
 )
 from keras_stlstm.zoo.plots import write_confusion_matrix
+from keras_stlstm.zoo.preset_arguments import add_preset_arguments
 from keras_stlstm.zoo.test_sets import EARLY_TEST_FRAMES, GESTURE_TEST_SEED, GESTURE_TEST_SIZE, gesture_test_set
 
 DEFAULT_BATCH_SIZE = 16
@@ -33,8 +34,7 @@ DEFAULT_BATCH_SIZE = 16
 def add_parser(sub):
     p = sub.add_parser("zoo-evaluate-gestures",
                        help="score the gesture and early-recognition presets; write their model cards")
-    p.add_argument("--presets", nargs="+", default=None,
-                   help="preset names (default: every GestureRecognizer and EarlyActivityRecognizer)")
+    add_preset_arguments(p, "every GestureRecognizer and EarlyActivityRecognizer")
     p.add_argument("--num-clips", type=int, default=None,
                    help=f"first N test clips (default: all {GESTURE_TEST_SIZE:,}; registry metrics are only "
                         "updated for the full set)")

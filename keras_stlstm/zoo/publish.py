@@ -111,6 +111,7 @@ def publish_run(run_dir, name, description, recipe=None, logs_root="zoo_cards/lo
     """
     import keras
 
+    import keras_stlstm.models  # noqa: F401  (registers the model classes load_model deserializes)
     from keras_stlstm.presets import register_preset, save_preset, weights_root
 
     run_dir = pathlib.Path(run_dir)

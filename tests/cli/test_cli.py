@@ -114,7 +114,8 @@ def test_predict_writes_a_comparison_strip_and_gif(run, zoo, tmp_path):
     strip = cv2.imread(str(tmp_path / "rollout.png"))
     assert strip.shape[0] == 3 * 32 + 2 * 2  # context / truth / prediction rows
     expected = zoo["predictor"].predict_frames(clip[None, :3], horizon=2)[0]
-    row = strip[2 * (32 + 2):, :32, 0]  # first predicted frame
+    label = strip.shape[1] - (3 * (32 + 2) - 2)  # labelled rows: the frames start after the labels
+    row = strip[2 * (32 + 2):, label:label + 32, 0]  # first predicted frame
     np.testing.assert_allclose(row, np.round(expected[0, ..., 0] * 255), atol=1)
     status, _, _ = run("predict", "cli_predictor", "--input", str(tmp_path / "clip.npy"),
                        "--horizon", "4", "--out", str(tmp_path / "rollout.gif"))

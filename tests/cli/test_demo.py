@@ -79,8 +79,11 @@ def test_demo_prints_metrics_writes_files_and_streams(zoo, tmp_path, capsys):
     assert f"mean {curves['ssim_mean']:.4f}" in out
     for i in range(4):
         strip = cv2.imread(str(folder / f"moving_mnist_{i + 1}.png"))
-        assert strip.shape == (3 * SIZE + 2 * 2, CONTEXT * (SIZE + 2) - 2, 3)
-        row = strip[2 * (SIZE + 2):, :SIZE, 0]  # first predicted frame
+        label = strip.shape[1] - (CONTEXT * (SIZE + 2) - 2)  # the row labels' column, then the frames
+        assert strip.shape[0] == 3 * SIZE + 2 * 2 and label > 0
+        for r in range(3):  # "context", "truth", "prediction" written in dark ink beside each row
+            assert strip[r * (SIZE + 2):r * (SIZE + 2) + SIZE, :label].min() < 128
+        row = strip[2 * (SIZE + 2):, label:label + SIZE, 0]  # first predicted frame
         np.testing.assert_allclose(row, np.round(prediction[i, 0, ..., 0] * 255), atol=1)
         from PIL import Image
 

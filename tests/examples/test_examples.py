@@ -106,6 +106,41 @@ def test_fine_tune_on_your_videos(tmp_path):
     assert written[-1].name == "fine_tuned.keras"
 
 
+def write_own_videos(root, clips_per_class=3, frames=8, size=24):
+    """root/<class>/clip_<i>.avi written with OpenCV itself, as a user's own recordings would be:
+    a bright square moving right ("right") or down ("down") over a dark background."""
+    for name in ("down", "right"):
+        for i in range(clips_per_class):
+            (root / name).mkdir(parents=True, exist_ok=True)
+            writer = cv2.VideoWriter(str(root / name / f"clip_{i}.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 10.0,
+                                     (size, size))
+            assert writer.isOpened()
+            for t in range(frames):
+                frame = np.full((size, size, 3), 20, np.uint8)
+                offset = i + 2 * t
+                y, x = (offset, 4) if name == "down" else (4, offset)
+                frame[y:y + 6, x:x + 6] = 230
+                writer.write(frame)
+            writer.release()
+
+
+@pytest.mark.slow
+def test_fine_tune_on_your_videos_with_data(tmp_path):
+    # The documented `--data DIR` path: nothing else writes into --out-dir before the save, so the
+    # script must make it (it used to train and then crash with FileNotFoundError at the save).
+    write_own_videos(tmp_path / "my_videos" / "train")
+    out, written = run_example("fine_tune_on_your_videos.py", tmp_path, "--data", "my_videos/train",
+                               "--out-dir", "results/fine_tune")
+    assert "6 training clips in my_videos/train, classes ['down', 'right']" in out
+    assert "rendered" not in out and not (tmp_path / "outputs").exists()
+    assert [p.relative_to(tmp_path).as_posix() for p in written] == ["results/fine_tune/fine_tuned.keras"]
+    assert [p.name for p in (tmp_path / "results" / "fine_tune").iterdir()] == ["fine_tuned.keras"]
+    assert "(classes: down, right)" in out
+    from keras_stlstm.presets import from_preset
+
+    assert from_preset(written[0]).class_names == ["down", "right"]  # kept in the saved model
+
+
 def test_load_and_predict(tmp_path):
     out, written = run_example("load_and_predict.py", tmp_path)
     assert number_after(out, "reloaded vs original on a random clip: max |difference| =") == 0.0

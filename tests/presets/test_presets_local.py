@@ -85,7 +85,7 @@ def test_registered_name_loads_from_the_weights_folder(tiny, registered):
     model, _ = tiny
     assert "tiny_clip" in presets.list_presets()
     assert presets.list_presets(builder=TinyClipClassifier) == ["tiny_clip"]
-    assert TinyClipClassifier.presets() == ["tiny_clip"]
+    assert list(TinyClipClassifier.presets) == ["tiny_clip"]
     assert presets.resolve_preset("tiny_clip").origin == "weights"
     np.testing.assert_allclose(presets.from_preset("tiny_clip")(CLIP), model(CLIP), atol=1e-6)
 
@@ -214,14 +214,14 @@ def test_upload_preset_creates_repo_and_uploads_the_folder(tiny, monkeypatch):
 
     monkeypatch.setattr(huggingface_hub, "create_repo", fake_create_repo)
     monkeypatch.setattr(huggingface_hub, "upload_folder", fake_upload_folder)
-    assert keras_stlstm.upload_preset(model, "hf://me/tiny") == "commit-info"
-    assert keras_stlstm.upload_preset(str(folder), "hf://me/tiny@dev") == "commit-info"
+    assert keras_stlstm.upload_preset("hf://me/tiny", model) == "commit-info"
+    assert keras_stlstm.upload_preset("hf://me/tiny@dev", str(folder)) == "commit-info"
     files = ["README.md", "config.json", "metadata.json", "model.weights.h5"]
     assert calls[0][:2] == ("create", "me/tiny") and calls[0][2]["exist_ok"]
     assert calls[1][:3] == ("upload", "me/tiny", files)
     assert calls[3][:3] == ("upload", "me/tiny", files) and calls[3][3]["revision"] == "dev"
     with pytest.raises(PresetError, match="Invalid Hub handle"):
-        keras_stlstm.upload_preset(model, "hf://only-a-name")
+        keras_stlstm.upload_preset("hf://only-a-name", model)
 
 
 def test_info_round_trips_through_json():

@@ -181,7 +181,9 @@ class DatasetReader:
             num_parallel_calls: parallel decoding calls (None: tf.data.AUTOTUNE).
 
         Returns:
-            A `tf.data.Dataset`, with attributes `class_names`, `stats` and `reader`.
+            A `tf.data.Dataset`, with attributes `class_names`, `stats` and `reader`;
+            its length (`cardinality()`, the steps `fit` shows) is known for
+            one-example-per-clip readers with on_error="raise".
         """
         tf = _tf()
         if num_parallel_calls is None:
@@ -195,6 +197,11 @@ class DatasetReader:
         ds = tf.data.Dataset.zip((items, seeds))
         ds = ds.map(self._tf_load, num_parallel_calls=num_parallel_calls).unbatch()
         ds = ds.map(self.postprocess, num_parallel_calls=num_parallel_calls)
+        per_item = self.examples_per_item()
+        if per_item is not None and self.on_error == "raise":
+            # unbatch() hides the length; stating it lets fit show N/N steps and end an epoch
+            # without a "ran out of data" warning. (Skipping bad items would make it uncertain.)
+            ds = ds.apply(tf.data.experimental.assert_cardinality(n * per_item))
         buffer = shuffle_buffer if shuffle_buffer is not None else self.default_shuffle_buffer()
         if shuffle and buffer and buffer > 1:
             ds = ds.shuffle(buffer, seed=self.seed, reshuffle_each_iteration=True)
@@ -208,6 +215,10 @@ class DatasetReader:
 
     def default_shuffle_buffer(self):
         return 0
+
+    def examples_per_item(self):
+        """Examples every item gives, when fixed (then `dataset()` has a known length); None otherwise."""
+        return None
 
 
 class ClipReader(DatasetReader):
@@ -282,6 +293,9 @@ class ClipReader(DatasetReader):
 
     def default_shuffle_buffer(self):
         return 0  # one example per item: shuffling the items is enough.
+
+    def examples_per_item(self):
+        return 1
 
     def _select(self, rng):
         def select(num_frames):

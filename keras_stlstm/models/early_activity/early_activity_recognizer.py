@@ -6,7 +6,8 @@ from keras import ops
 from keras_stlstm.layers.base import check_positive_int, normalize_tuple
 from keras_stlstm.layers.eidetic_3d_lstm import Eidetic3DLSTM
 from keras_stlstm.models.building_blocks import CausalConv3D, MaxPooling3D2, TimeFolded
-from keras_stlstm.models.common import ClipModel
+from keras_stlstm.models.common import ClipModel, check_class_names
+from keras_stlstm.models.default_compile import DefaultCompileMixin
 from keras_stlstm.models.early_activity.configs import resolve_config
 from keras_stlstm.models.streaming import StreamingGraph, conv_step, recurrent_step
 from keras_stlstm.models.video_prediction.patching import unpatch_frames
@@ -122,7 +123,7 @@ class _EarlyActivityNetwork:
 
 
 @keras.saving.register_keras_serializable(package="keras_stlstm")
-class EarlyActivityRecognizer(PresetMixin, ClipModel, keras.Model):
+class EarlyActivityRecognizer(PresetMixin, DefaultCompileMixin, ClipModel, keras.Model):
     """E3D-LSTM early activity recognition with auxiliary next-frame prediction.
 
     The E3D paper's network (section 4.4): two Conv3D encoder layers (kernel
@@ -173,6 +174,8 @@ class EarlyActivityRecognizer(PresetMixin, ClipModel, keras.Model):
         classifier_steps: K, the hidden blocks the classifier sees (16; 5 online).
         classifier_filters, dense_units: classifier widths (128, 512).
         auxiliary_loss_weight: initial λ (the paper's λ(0) = 10).
+        class_names: optional list of `num_classes` names (label i is `class_names[i]`),
+            saved with the model; `keras-stlstm classify` prints them.
         name: model name.
 
     Call arguments:
@@ -209,6 +212,7 @@ class EarlyActivityRecognizer(PresetMixin, ClipModel, keras.Model):
         classifier_filters=None,
         dense_units=None,
         auxiliary_loss_weight=10.0,
+        class_names=None,
         name="early_activity_recognizer",
         **kwargs,
     ):
@@ -228,11 +232,13 @@ class EarlyActivityRecognizer(PresetMixin, ClipModel, keras.Model):
         spec["recall_window"] = recall_window
         spec["recall_initial_memory"] = recall_initial_memory
         spec = _validate(spec, num_classes, input_channels)
+        class_names = check_class_names(class_names, num_classes)
         network = _EarlyActivityNetwork(num_classes, spec, input_channels)
         clip = self.clip_input(spec, input_channels)
         super().__init__(inputs=clip, outputs=network.whole_clip(clip), name=name, **kwargs)
         self._network = network
         self.num_classes = num_classes
+        self.class_names = class_names
         self.input_channels = input_channels
         self.spec = spec
         self.initial_auxiliary_loss_weight = float(auxiliary_loss_weight)

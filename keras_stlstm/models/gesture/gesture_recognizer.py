@@ -5,7 +5,8 @@ import keras
 from keras_stlstm import layers as stlstm_layers
 from keras_stlstm.layers.base import check_positive_int, normalize_tuple
 from keras_stlstm.models.building_blocks import TimeFolded
-from keras_stlstm.models.common import ClipModel
+from keras_stlstm.models.common import ClipModel, check_class_names
+from keras_stlstm.models.default_compile import DefaultCompileMixin
 from keras_stlstm.models.gesture.configs import resolve_config
 from keras_stlstm.models.gesture.mobilenet_top import mobilenet_top
 from keras_stlstm.models.gesture.res3d import SPATIAL_STRIDE, TEMPORAL_STRIDE, Res3D
@@ -83,7 +84,7 @@ class _GestureNetwork:
 
 
 @keras.saving.register_keras_serializable(package="keras_stlstm")
-class GestureRecognizer(PresetMixin, ClipModel, keras.Model):
+class GestureRecognizer(PresetMixin, DefaultCompileMixin, ClipModel, keras.Model):
     """Res3D + two convolutional LSTM layers + MobileNet top, the gesture paper's network.
 
     (batch, frames, H, W, C) clips -> class probabilities. Res3D blocks 1-4 turn
@@ -118,6 +119,8 @@ class GestureRecognizer(PresetMixin, ClipModel, keras.Model):
         causal: pad temporal convolutions with past frames only, so the model runs
             online (`streaming_model`) exactly as on whole clips. None: from
             `config` (False for "paper", True for the others).
+        class_names: optional list of `num_classes` names (label i is `class_names[i]`),
+            saved with the model; `keras-stlstm classify` prints them.
         name: model name.
 
     Call arguments:
@@ -149,6 +152,7 @@ class GestureRecognizer(PresetMixin, ClipModel, keras.Model):
         top_filters=None,
         top_strides=None,
         causal=None,
+        class_names=None,
         name="gesture_recognizer",
         **kwargs,
     ):
@@ -164,12 +168,14 @@ class GestureRecognizer(PresetMixin, ClipModel, keras.Model):
             causal=causal,
         )
         spec = _validate(spec, num_classes, input_channels)
+        class_names = check_class_names(class_names, num_classes)
         network = _GestureNetwork(cell, num_classes, spec)
         clip = self.clip_input(spec, input_channels)
         super().__init__(inputs=clip, outputs=network.whole_clip(clip), name=name, **kwargs)
         self._network = network
         self.cell_name = cell
         self.num_classes = num_classes
+        self.class_names = class_names
         self.input_channels = input_channels
         self.spec = spec
 
@@ -187,6 +193,17 @@ class GestureRecognizer(PresetMixin, ClipModel, keras.Model):
     def recurrent_layers(self):
         """The two recurrent layers (first, second)."""
         return list(self._network.recurrent)
+
+    @property
+    def backbone(self):
+        """The network up to the pooled features, before the classifier head (keras_hub's `backbone`).
+
+        A functional view sharing this model's layers (a new view on every access):
+        `model.backbone.trainable = False` freezes everything but the "Classes" head,
+        batch norm included (a frozen BatchNormalization layer runs in inference mode).
+        Returns (batch, features) for (batch, frames, H, W, C) clips.
+        """
+        return keras.Model(self.inputs, self.get_layer("Average_Pooling").output, name=f"{self.name}_backbone")
 
     @property
     def mobilenet_top(self):

@@ -5,6 +5,7 @@ import numpy as np
 
 from keras_stlstm.layers.base import check_positive_int, normalize_tuple
 from keras_stlstm.models.common import CheckedPredict
+from keras_stlstm.models.default_compile import DefaultCompileMixin
 from keras_stlstm.models.video_prediction.prediction_cell import FramePredictionCell
 from keras_stlstm.models.video_prediction.rollout import ScheduledSamplingRollout
 from keras_stlstm.presets.loading import PresetMixin
@@ -18,7 +19,7 @@ class _Cache:
 
 
 @keras.saving.register_keras_serializable(package="keras_stlstm")
-class VideoPredictor(PresetMixin, CheckedPredict, keras.Model):
+class VideoPredictor(PresetMixin, DefaultCompileMixin, CheckedPredict, keras.Model):
     """Predicts future video frames with a recurrent stack (E3D paper section 4).
 
     Frames are patched (each p×p pixel block stacked on the channels), run frame
