@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_stlstm.utils.inputs import check_frames, positive_int
+from keras_stlstm.argument_types import positive_int
 
 
 def _load(args):
@@ -118,6 +118,7 @@ def _read_clip(path, height, width, channels, index=None):
     inf, other dtypes and other values are refused (`check_frames`).
     """
     from keras_stlstm.datasets import load_moving_mnist_file
+    from keras_stlstm.utils.inputs import check_frames
 
     path = Path(path)
     if _is_moving_mnist_file(path, channels):
@@ -208,6 +209,8 @@ def _print_top_k(probs, names, k, prefix=""):
 
 
 def cmd_classify(args):
+    from keras_stlstm.utils.inputs import check_frames
+
     model = _load(args)
     if hasattr(model, "predict_frames") or len(model.outputs[0].shape) != 2:
         raise ValueError(f"{args.name} is a {type(model).__name__}, not a classifier: use predict.")

@@ -21,13 +21,13 @@ overrides it) or the Hugging Face cache; nothing is downloaded. A preset that is
 needed but not on disk is a one-line error saying how to get it.
 """
 
-import argparse
 import statistics
 import time
 from pathlib import Path
 
 import numpy as np
 
+from keras_stlstm.argument_types import positive_int
 from keras_stlstm.presets import PresetError
 
 VIDEO_BUILDER = "VideoPredictor"
@@ -45,21 +45,14 @@ LATENCY_PASSES = 3  # streaming passes over the clip timed for the median latenc
 # --------------------------------------------------------------------- command line
 
 
-def _positive_int(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
-    return value
-
-
 def add_parser(subparsers):
     """Adds the `demo` subcommand to the CLI's subparsers."""
     p = subparsers.add_parser(
         "demo", help="offline tour: video prediction, gesture recognition, streaming TFLite"
     )
     p.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default ./{DEFAULT_OUT})")
-    p.add_argument("--num-sequences", type=_positive_int, default=4, help="Moving MNIST sequences")
-    p.add_argument("--num-clips", type=_positive_int, default=4, help="synthetic gesture clips")
+    p.add_argument("--num-sequences", type=positive_int, default=4, help="Moving MNIST sequences")
+    p.add_argument("--num-clips", type=positive_int, default=4, help="synthetic gesture clips")
     p.add_argument("--video-preset", help="registered VideoPredictor name or preset folder")
     p.add_argument("--gesture-preset", help="registered GestureRecognizer name or preset folder")
     p.add_argument("--skip-export", action="store_true", help="skip the streaming TFLite step")

@@ -152,16 +152,19 @@ class ClipModel(CheckedPredict):
         if dtype is not None and "int" in keras.backend.standardize_dtype(dtype):
             raise ValueError(
                 f"{type(self).__name__} takes float clips in [0, 1]; received {keras.backend.standardize_dtype(dtype)} "
-                "clips. Pass them through model.preprocessor first (it rescales 0-255 integers), or divide by 255."
+                "clips. Pass them through model.preprocessor first (it rescales 0-255 integers), or divide by 255 "
+                "(predict and predict_on_batch rescale uint8 NumPy clips themselves)."
             )
 
     # Checked before Keras' compiled functions run too: an error raised while JAX traces one leaves
-    # the model's variables unusable.
+    # the model's variables unusable. (`predict` first rescales uint8 NumPy clips, see CheckedPredict.)
     def predict(self, x, *args, **kwargs):
+        x = _checked(x)
         self._refuse_integer_clips(x)
         return super().predict(x, *args, **kwargs)
 
     def predict_on_batch(self, x):
+        x = _checked(x)
         self._refuse_integer_clips(x)
         return super().predict_on_batch(x)
 

@@ -72,20 +72,3 @@ def check_frames(frames, name, value_range=(0.0, 1.0)):
                 "values by 255 (or pass them as uint8)."
             )
     return array
-
-
-def positive_int(text):
-    """argparse type of a count (--batch-size, --top-k, ...): an integer >= 1.
-
-    Raises:
-        argparse.ArgumentTypeError: naming the value, so argparse prints one line.
-    """
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        value = None
-    if value is None or value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value

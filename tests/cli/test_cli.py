@@ -179,7 +179,8 @@ def test_predict_continues_a_sequence_of_a_standard_file(run, zoo, tmp_path):
                            "--horizon", "2", "--out", str(tmp_path / "rollout.png"))
     assert status == 0 and "3 context frames, 2 predicted" in out, err
     strip = cv2.imread(str(tmp_path / "rollout.png"))
-    np.testing.assert_array_equal(strip[:32, :32, 0], video[2, 0])  # the context row: sequence 2
+    label = strip.shape[1] - (3 * (32 + 2) - 2)  # labelled rows: the frames start after the labels
+    np.testing.assert_array_equal(strip[:32, label:label + 32, 0], video[2, 0])  # the context row: sequence 2
     status, _, err = run("predict", "cli_predictor", "--input", str(path), "--index", "3",
                          "--out", str(tmp_path / "x.png"))
     assert status == 1 and "--index 3 is past the last sequence" in err

@@ -63,6 +63,7 @@ def test_own_videos_to_a_tflite_file_that_names_its_classes(tmp_path, monkeypatc
     assert GestureRecognizer.from_preset(preset).class_names == list(CLASSES)
 
     video = tmp_path / "my_gestures" / "validation" / "right" / "clip_0.avi"
+    capsys.readouterr()  # what training printed
     assert main(["classify", str(preset), "--input", str(video), "--top-k", "3"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     frames, height, width, _ = model.inputs[0].shape[1:]

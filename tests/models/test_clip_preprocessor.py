@@ -48,12 +48,15 @@ def test_the_preprocessor_is_saved_with_the_preset(model, tmp_path):
     assert model.preprocessor.scale == pytest.approx(1 / 255)
 
 
-def test_integer_clips_are_refused_instead_of_silently_misread(model):
+def test_integer_clips_are_rescaled_by_predict_and_refused_elsewhere_instead_of_silently_misread(model):
     raw = np.random.default_rng(1).integers(0, 256, (1, 4, 16, 16, 3), dtype=np.uint8)
-    calls = (lambda: model.predict(raw, verbose=0), lambda: model.predict_on_batch(raw), lambda: model(raw),
-             lambda: model.evaluate(raw, np.zeros(1), verbose=0))
+    # predict and predict_on_batch rescale uint8 NumPy clips (documented), as the preprocessor does.
+    expected = model.predict(raw / np.float32(255), verbose=0)
+    np.testing.assert_allclose(model.predict(raw, verbose=0), expected, atol=1e-6)
+    np.testing.assert_allclose(model.predict_on_batch(raw), expected, atol=1e-6)
+    np.testing.assert_allclose(model.predict(model.preprocessor(raw), verbose=0), expected, atol=1e-6)
+    calls = (lambda: model(raw), lambda: model.evaluate(raw, np.zeros(1), verbose=0))
     model.compile(jit_compile=False)
     for run in calls:
         with pytest.raises(ValueError, match=r"takes float clips in \[0, 1\]; received uint8 clips"):
             run()
-    assert model.predict(model.preprocessor(raw), verbose=0).shape == (1, 3)
