@@ -146,3 +146,23 @@ def test_freezing_the_early_recognizers_backbone_trains_only_the_heads():
     clips = np.random.default_rng(3).random((2,) + tuple(model.inputs[0].shape[1:]), dtype=np.float32)
     changed = _fit_changes_only(model, clips, early_activity_targets(clips, np.array([0, 2])), heads)
     assert any(p.startswith("classifier_") for p in changed) and any(p.startswith("decoder_") for p in changed)
+
+
+@pytest.mark.parametrize("name", ["e3d", "predrnn", "predrnn_pp", "convlstm"])
+def test_the_video_predictors_backbone_is_its_recurrent_stack(name):
+    model = VideoPredictor(name, context_frames=2, future_frames=1, image_size=8, patch_size=2, filters=[2, 2],
+                           kernel_size=(2, 3, 3) if name == "e3d" else 3)
+    assert model.backbone is model.prediction_cell.stack and model.backbone_name == name
+    assert model.get_config()["backbone"] == name
+    model.backbone.trainable = False
+    assert [w.path for w in model.trainable_weights] == [w.path for w in model.prediction_cell.decoder.weights]
+
+
+def test_freezing_the_video_predictors_backbone_trains_only_the_decoder():
+    keras.utils.set_random_seed(4)
+    model = VideoPredictor("convlstm", context_frames=2, future_frames=1, image_size=16, patch_size=4,
+                           filters=[4], kernel_size=3)
+    model.backbone.trainable = False
+    sequences = np.random.default_rng(4).random((2, 3, 16, 16, 1), dtype=np.float32)
+    decoder = {w.path for w in model.prediction_cell.decoder.weights}
+    assert _fit_changes_only(model, sequences, sequences[:, 1:], decoder) == decoder
