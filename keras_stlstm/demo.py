@@ -224,7 +224,7 @@ def video_report(label, model, curves, num_sequences, registry_mse=None):
     context, future = model.context_frames, model.future_frames
     frames = "".join(f"{t:>8d}" for t in range(context + 1, context + future + 1))
     lines = [
-        f"Video prediction with {label} ({VIDEO_BUILDER}, {model.backbone}): "
+        f"Video prediction with {label} ({VIDEO_BUILDER}, {model.backbone_name}): "
         f"{_count(num_sequences, 'Moving MNIST test sequence')}, {context} frames given, "
         f"{future} predicted",
         f"  frame            {frames}",

@@ -1,6 +1,7 @@
-"""Raw clips -> a clip model's input: frame sampling, resizing and rescaling (keras_hub's preprocessor)."""
+"""Raw clips -> a model's input: frame sampling, resizing and rescaling (keras_hub's preprocessor)."""
 
 import json
+import os
 
 import numpy as np
 
@@ -17,7 +18,8 @@ class ClipPreprocessor:
     be in [0, 1]: one with values above 1 is refused rather than silently misread.
 
     Args:
-        frames: frames per clip the model takes (None: keep every frame).
+        frames: frames per clip the model takes (None: keep every frame, as a
+            `VideoPredictor`'s preprocessor does: it takes consecutive frames).
         image_size: (height, width) of the model's frames.
         channels: channels of the model's frames; a clip with others is refused.
         scale: factor applied to integer clips.
@@ -80,3 +82,35 @@ class ClipPreprocessor:
         from keras_stlstm.presets.files import write_text_atomic
 
         write_text_atomic(f"{folder}/{PREPROCESSOR_FILE}", json.dumps(self.get_config(), indent=2) + "\n")
+
+
+class PreprocessorMixin:
+    """`model.preprocessor`: the one saved with the preset, else `default_preprocessor()`.
+
+    Mixed in before `keras.Model` by the models that take frames. `save_to_preset`
+    writes the preprocessor as `preprocessor.json`; `from_preset` reads it back
+    through `load_preprocessor`. Assigning None goes back to the default.
+    """
+
+    def default_preprocessor(self):
+        """The `ClipPreprocessor` matching the model's input."""
+        raise NotImplementedError
+
+    @property
+    def preprocessor(self):
+        """The `ClipPreprocessor` for raw clips (uint8 0-255, any size): the one saved with the
+        preset when there is one, else `default_preprocessor()`."""
+        # Kept out of Keras' attribute tracking: it is not a layer.
+        return self.__dict__.get("_clip_preprocessor") or self.default_preprocessor()
+
+    @preprocessor.setter
+    def preprocessor(self, value):
+        self.__dict__["_clip_preprocessor"] = value
+
+    def load_preprocessor(self, folder):
+        """Uses the preprocessor a preset folder saved (`preprocessor.json`), if it has one."""
+        from keras_stlstm.presets.files import read_json
+
+        path = os.path.join(folder, PREPROCESSOR_FILE)
+        if os.path.isfile(path):
+            self.preprocessor = ClipPreprocessor.from_config(read_json(path))

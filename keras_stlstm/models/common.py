@@ -1,10 +1,9 @@
 """Shared pieces of the task models: named configurations, config values, clip-shape checks, the clip-model base."""
 
-import os
-
 import keras
 import numpy as np
 
+from keras_stlstm.models.clip_preprocessor import ClipPreprocessor, PreprocessorMixin
 from keras_stlstm.models.streaming import zero_states
 from keras_stlstm.utils.inputs import check_frames
 
@@ -97,14 +96,15 @@ def check_class_names(class_names, num_classes):
     return names
 
 
-class ClipModel(CheckedPredict):
+class ClipModel(PreprocessorMixin, CheckedPredict):
     """Plumbing shared by the functional clip models (GestureRecognizer, EarlyActivityRecognizer).
 
     Mixed in before `keras.Model`. A subclass stores `spec` (with "frames" and
     "image_size"), `num_classes` and `input_channels`, builds its graph on
     `clip_input(spec, input_channels)`, keeps `class_names` (saved in its config, so
-    a preset tells which label is which; see `check_class_names`), and defines `clip_shape_hint()` (how to
-    fix a wrongly shaped clip) and `streaming_model()`.
+    a preset tells which label is which; see `check_class_names`), names the last layer of its backbone in
+    `backbone_output_layer`, and defines `clip_shape_hint()` (how to fix a wrongly shaped clip) and
+    `streaming_model()`.
     """
 
     @staticmethod
@@ -112,26 +112,18 @@ class ClipModel(CheckedPredict):
         """The model's "frames" input: (frames, H, W, C) per sample."""
         return keras.Input((spec["frames"],) + spec["image_size"] + (input_channels,), name="frames")
 
+    def default_preprocessor(self):
+        """Samples, resizes and rescales raw clips to the clip input (batch, frames, H, W, C)."""
+        return ClipPreprocessor.for_model(self)
+
     @property
-    def preprocessor(self):
-        """The `ClipPreprocessor` for raw clips (uint8, any size and length): the one saved with the
-        preset when there is one, else one matching the clip input."""
-        from keras_stlstm.models.clip_preprocessor import ClipPreprocessor
-
-        return self.__dict__.get("_clip_preprocessor") or ClipPreprocessor.for_model(self)
-
-    @preprocessor.setter
-    def preprocessor(self, value):
-        self.__dict__["_clip_preprocessor"] = value
-
-    def load_preprocessor(self, folder):
-        """Uses the preprocessor a preset folder saved (`preprocessor.json`), if it has one."""
-        from keras_stlstm.models.clip_preprocessor import PREPROCESSOR_FILE, ClipPreprocessor
-        from keras_stlstm.presets.files import read_json
-
-        path = os.path.join(folder, PREPROCESSOR_FILE)
-        if os.path.isfile(path):
-            self.preprocessor = ClipPreprocessor.from_config(read_json(path))
+    def backbone(self):
+        """The network before the task heads (keras_hub's `backbone`): a functional view from the clip
+        input to the output of the layer named `backbone_output_layer`, sharing this model's layers (a new
+        view on every access). `model.backbone.trainable = False` freezes exactly those layers (a frozen
+        BatchNormalization runs in inference mode), so fine-tuning trains the heads alone."""
+        output = self.get_layer(self.backbone_output_layer).output
+        return keras.Model(self.inputs, output, name=f"{self.name}_backbone")
 
     @property
     def clip_shape(self):

@@ -60,3 +60,22 @@ def test_integer_clips_are_rescaled_by_predict_and_refused_elsewhere_instead_of_
     for run in calls:
         with pytest.raises(ValueError, match=r"takes float clips in \[0, 1\]; received uint8 clips"):
             run()
+
+
+def test_the_video_predictors_preprocessor_rescales_and_resizes_every_frame(tmp_path):
+    from keras_stlstm.models import VideoPredictor
+
+    predictor = VideoPredictor("convlstm", context_frames=2, future_frames=1, image_size=16, patch_size=4,
+                               filters=[2], kernel_size=3)
+    raw = np.random.default_rng(2).integers(0, 256, (5, 24, 32, 1), dtype=np.uint8)
+    frames = predictor.preprocessor(raw)  # consecutive frames: none sampled, none dropped
+    np.testing.assert_allclose(frames[0], resize_frames(raw.astype(np.float32) / 255.0, (16, 16)), atol=1e-6)
+    assert frames.shape == (1, 5, 16, 16, 1) and predictor.preprocessor.frames is None
+    assert predictor.predict_frames(frames[:, :2], horizon=3).shape == (1, 3, 16, 16, 1)
+    with pytest.raises(ValueError, match=r"Expected clips of shape \(T, H, W, 1\)"):
+        predictor.preprocessor(np.zeros((3, 16, 16, 3), np.uint8))
+    predictor.preprocessor = ClipPreprocessor(frames=None, image_size=(16, 16), channels=1, scale=1 / 127.5)
+    folder = predictor.save_to_preset(tmp_path / "predictor")
+    saved = json.loads((folder / "preprocessor.json").read_text())
+    assert saved == {"frames": None, "image_size": [16, 16], "channels": 1, "scale": 1 / 127.5}
+    assert VideoPredictor.from_preset(folder).preprocessor.get_config() == saved

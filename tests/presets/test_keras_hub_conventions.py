@@ -70,6 +70,15 @@ def _fit_once(model, x, y):
     return history
 
 
+def _fit_changes_only(model, x, y, allowed):
+    """Fits once; asserts some weights changed and all of them are in `allowed` (weight paths)."""
+    before = {w.path: np.array(w) for w in model.weights}
+    _fit_once(model, x, y)
+    changed = {w.path for w in model.weights if not np.array_equal(np.array(w), before[w.path])}
+    assert changed and changed <= allowed, sorted(changed - allowed)
+    return changed
+
+
 def test_compile_without_arguments_uses_the_task_defaults(gesture):
     rng = np.random.default_rng(0)
     model = GestureRecognizer.from_config(gesture.get_config())
@@ -116,8 +125,44 @@ def test_freezing_the_backbone_trains_only_the_head(gesture):
     assert backbone.outputs[0].shape[-1] == model.get_layer("Classes").get_weights()[0].shape[0]
     backbone.trainable = False
     assert [w.path for w in model.trainable_weights] == [w.path for w in model.get_layer("Classes").weights]
-    before = {w.path: np.array(w) for w in model.weights}
     rng = np.random.default_rng(2)
-    _fit_once(model, rng.random((2, 4, 16, 16, 3), dtype=np.float32), np.array([0, 1]))
-    changed = {w.path for w in model.weights if not np.array_equal(np.array(w), before[w.path])}
-    assert changed and changed <= {w.path for w in model.get_layer("Classes").weights}
+    head = {w.path for w in model.get_layer("Classes").weights}
+    _fit_changes_only(model, rng.random((2, 4, 16, 16, 3), dtype=np.float32), np.array([0, 1]), head)
+
+
+def test_freezing_the_early_recognizers_backbone_trains_only_the_heads():
+    from keras_stlstm.models.early_activity import early_activity_targets
+
+    keras.utils.set_random_seed(3)
+    model = EarlyActivityRecognizer(num_classes=3, config="tiny")
+    trainable = {w.path for w in model.trainable_weights}
+    backbone = model.backbone
+    frozen = {w.path for w in backbone.weights}
+    assert {layer.name for layer in backbone.layers if layer.weights} == {"encoder_1", "encoder_2", "e3d_lstm"}
+    assert backbone.outputs[0].shape == model.get_layer("e3d_lstm").output.shape
+    backbone.trainable = False
+    heads = {w.path for w in model.trainable_weights}
+    assert heads == trainable - frozen and all(p.startswith(("classifier_", "decoder_")) for p in heads)
+    clips = np.random.default_rng(3).random((2,) + tuple(model.inputs[0].shape[1:]), dtype=np.float32)
+    changed = _fit_changes_only(model, clips, early_activity_targets(clips, np.array([0, 2])), heads)
+    assert any(p.startswith("classifier_") for p in changed) and any(p.startswith("decoder_") for p in changed)
+
+
+@pytest.mark.parametrize("name", ["e3d", "predrnn", "predrnn_pp", "convlstm"])
+def test_the_video_predictors_backbone_is_its_recurrent_stack(name):
+    model = VideoPredictor(name, context_frames=2, future_frames=1, image_size=8, patch_size=2, filters=[2, 2],
+                           kernel_size=(2, 3, 3) if name == "e3d" else 3)
+    assert model.backbone is model.prediction_cell.stack and model.backbone_name == name
+    assert model.get_config()["backbone"] == name
+    model.backbone.trainable = False
+    assert [w.path for w in model.trainable_weights] == [w.path for w in model.prediction_cell.decoder.weights]
+
+
+def test_freezing_the_video_predictors_backbone_trains_only_the_decoder():
+    keras.utils.set_random_seed(4)
+    model = VideoPredictor("convlstm", context_frames=2, future_frames=1, image_size=16, patch_size=4,
+                           filters=[4], kernel_size=3)
+    model.backbone.trainable = False
+    sequences = np.random.default_rng(4).random((2, 3, 16, 16, 1), dtype=np.float32)
+    decoder = {w.path for w in model.prediction_cell.decoder.weights}
+    assert _fit_changes_only(model, sequences, sequences[:, 1:], decoder) == decoder

@@ -149,6 +149,12 @@ class EarlyActivityRecognizer(PresetMixin, DefaultCompileMixin, ClipModel, keras
     (`keras_stlstm.training.aux_schedule`: `early_activity_losses(model)` and the
     `AuxiliaryLossSchedule` callback, which update `auxiliary_loss_weight`).
 
+    keras_hub's split: `model.backbone` is the encoder and the E3D-LSTM stack,
+    (batch, frames, D, h, w, F) hidden blocks: everything but the classifier head
+    and the frame decoder, so `model.backbone.trainable = False` fine-tunes the two
+    heads alone. `model.preprocessor` samples, resizes and rescales raw uint8 clips
+    to the model's input; it is saved with the preset.
+
     The encoder is causal in time (each frame's features use that frame and
     earlier ones): with a centred temporal kernel the hidden state of step t
     would already contain frame t + 1 and the next-frame task would be trivial.
@@ -251,6 +257,9 @@ class EarlyActivityRecognizer(PresetMixin, DefaultCompileMixin, ClipModel, keras
             dtype="float32",
             name="auxiliary_loss_weight",
         )
+
+    # `backbone`: the encoder and the E3D-LSTM stack, before the classifier head and the frame decoder.
+    backbone_output_layer = "e3d_lstm"
 
     def clip_shape_hint(self):
         frames, height, width, _ = self.clip_shape

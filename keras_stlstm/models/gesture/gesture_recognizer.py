@@ -93,6 +93,11 @@ class GestureRecognizer(PresetMixin, DefaultCompileMixin, ClipModel, keras.Model
     (28×28×256 -> 4×4×1024); average pooling over time and space; dense softmax.
     See `recurrent_layer_classes` for which cell each recurrent layer uses.
 
+    keras_hub's split: `model.backbone` is the network up to the pooled features
+    (everything but the "Classes" head; `model.backbone.trainable = False` trains
+    the head alone) and `model.preprocessor` turns raw uint8 clips of any length
+    and size into the model's input; it is saved with the preset.
+
     Parameter counts of the "paper" configuration (pinned in
     tests/models/test_gesture_recognizer.py): with the default 27 classes
     12,302,171 for cell "a" and 20,681,563 for "convlstm" (12,440,411 for "b",
@@ -179,6 +184,9 @@ class GestureRecognizer(PresetMixin, DefaultCompileMixin, ClipModel, keras.Model
         self.input_channels = input_channels
         self.spec = spec
 
+    # `backbone`: the network up to the pooled features, (batch, features), before the "Classes" head.
+    backbone_output_layer = "Average_Pooling"
+
     # --- shapes and checks -------------------------------------------------------
 
     def clip_shape_hint(self):
@@ -193,17 +201,6 @@ class GestureRecognizer(PresetMixin, DefaultCompileMixin, ClipModel, keras.Model
     def recurrent_layers(self):
         """The two recurrent layers (first, second)."""
         return list(self._network.recurrent)
-
-    @property
-    def backbone(self):
-        """The network up to the pooled features, before the classifier head (keras_hub's `backbone`).
-
-        A functional view sharing this model's layers (a new view on every access):
-        `model.backbone.trainable = False` freezes everything but the "Classes" head,
-        batch norm included (a frozen BatchNormalization layer runs in inference mode).
-        Returns (batch, features) for (batch, frames, H, W, C) clips.
-        """
-        return keras.Model(self.inputs, self.get_layer("Average_Pooling").output, name=f"{self.name}_backbone")
 
     @property
     def mobilenet_top(self):

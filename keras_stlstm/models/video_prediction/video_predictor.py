@@ -4,6 +4,7 @@ import keras
 import numpy as np
 
 from keras_stlstm.layers.base import check_positive_int, normalize_tuple
+from keras_stlstm.models.clip_preprocessor import ClipPreprocessor, PreprocessorMixin
 from keras_stlstm.models.common import CheckedPredict
 from keras_stlstm.models.default_compile import DefaultCompileMixin
 from keras_stlstm.models.video_prediction.prediction_cell import FramePredictionCell
@@ -19,7 +20,7 @@ class _Cache:
 
 
 @keras.saving.register_keras_serializable(package="keras_stlstm")
-class VideoPredictor(PresetMixin, DefaultCompileMixin, CheckedPredict, keras.Model):
+class VideoPredictor(PresetMixin, DefaultCompileMixin, PreprocessorMixin, CheckedPredict, keras.Model):
     """Predicts future video frames with a recurrent stack (E3D paper section 4).
 
     Frames are patched (each p×p pixel block stacked on the channels), run frame
@@ -50,6 +51,13 @@ class VideoPredictor(PresetMixin, DefaultCompileMixin, CheckedPredict, keras.Mod
       Gradient Highway Unit after the first layer (4 x 64, kernel 5, layer norm).
     - "convlstm": stack of ConvLSTM layers (4 x 128, kernel 5: OpenSTL's
       ConvLSTM-S Moving MNIST baseline).
+
+    keras_hub's split: `model.backbone` is the recurrent stack (the stack cell
+    holding every recurrent weight; its name is `model.backbone_name`), so
+    `model.backbone.trainable = False` fine-tunes the patch decoder alone.
+    `model.preprocessor` rescales raw uint8 frames (0-255) to [0, 1] and resizes
+    them to `image_size`; it is saved with the preset. It samples no frames: a
+    video predictor takes consecutive frames, every one of them kept.
 
     Args:
         backbone: "e3d", "predrnn", "predrnn_pp" or "convlstm".
@@ -144,7 +152,7 @@ class VideoPredictor(PresetMixin, DefaultCompileMixin, CheckedPredict, keras.Mod
         outputs = rollout(inputs)
         super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
 
-        self.backbone = cell.backbone
+        self.backbone_name = cell.backbone
         self.context_frames = context_frames
         self.future_frames = future_frames
         self.image_size = (height, width)
@@ -168,11 +176,26 @@ class VideoPredictor(PresetMixin, DefaultCompileMixin, CheckedPredict, keras.Mod
         """η, the non-trainable probability of feeding the true future frame in training."""
         return self.rollout.sampling_probability
 
+    @property
+    def backbone(self):
+        """The recurrent stack (keras_hub's `backbone`): the stack cell that holds every recurrent weight.
+
+        `model.backbone.trainable = False` freezes it and leaves the patch decoder
+        (`model.prediction_cell.decoder`) trainable. Its name ("e3d", ...) is
+        `model.backbone_name`.
+        """
+        return self.prediction_cell.stack
+
+    def default_preprocessor(self):
+        """Rescales and resizes raw frames to (batch, T, H, W, C); no frame sampling (frames=None):
+        the model takes consecutive frames."""
+        return ClipPreprocessor(None, self.image_size, self.channels)
+
     def get_config(self):
         return {
             "name": self.name,
             "trainable": self.trainable,
-            "backbone": self.backbone,
+            "backbone": self.backbone_name,
             "context_frames": self.context_frames,
             "future_frames": self.future_frames,
             "image_size": list(self.image_size),
