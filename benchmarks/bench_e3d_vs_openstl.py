@@ -25,7 +25,8 @@ per channel), and it has no biases (keras_stlstm: gate biases and the decoder's)
 Each row runs in its own subprocess, so its peak resident memory
 (ru_maxrss: framework, model, activations kept for the backward pass) is its
 own. Times are the best and the median of the timed steps, after untimed
-warm-up steps (tracing, XLA / graph compilation).
+warm-up steps (tracing, XLA / graph compilation); the process CPU time of the
+best step is given too, the steadier number on a machine shared with other jobs.
 
 Usage (from the repository root):
 
@@ -43,11 +44,12 @@ import resource
 import statistics
 import subprocess
 import sys
-import time
 
 # Run from a checkout without installing the package.
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+
+from benchmarks.timing import timed_calls  # noqa: E402
 
 PAPER = {"layers": 4, "filters": 64, "kernel": (2, 5, 5), "image": 64, "patch": 4, "channels": 1,
          "context": 10, "future": 10, "batch": 4}
@@ -78,17 +80,6 @@ def _clip(cfg, seed=0):
 
     shape = (cfg["batch"], cfg["context"] + cfg["future"], cfg["image"], cfg["image"], cfg["channels"])
     return np.random.default_rng(seed).random(shape, dtype=np.float32)
-
-
-def _time_steps(step, warmup, repeats):
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return times
 
 
 def keras_parameter_breakdown(model):
@@ -138,9 +129,9 @@ def run_keras(cfg, warmup, repeats):
     model = build_keras_model(cfg)
     frames = _clip(cfg)
     targets = frames[:, 1:]
-    times = _time_steps(lambda: model.train_on_batch(frames, targets), warmup, repeats)
+    times, cpu = timed_calls(lambda: model.train_on_batch(frames, targets), repeats, warmup)
     parts = keras_parameter_breakdown(model)
-    return {"backend": keras.backend.backend(), "times": times, "params": model.count_params(),
+    return {"backend": keras.backend.backend(), "times": times, "cpu": cpu, "params": model.count_params(),
             "parts": parts, "openstl_params_predicted": openstl_count_from_keras(parts, cfg)}
 
 
@@ -175,8 +166,8 @@ def run_openstl(cfg, depth_padding, warmup, repeats):
         loss.backward()
         optimizer.step()
 
-    times = _time_steps(step, warmup, repeats)
-    return {"backend": "torch", "times": times, "params": sum(p.numel() for p in model.parameters()),
+    times, cpu = timed_calls(step, repeats, warmup)
+    return {"backend": "torch", "times": times, "cpu": cpu, "params": sum(p.numel() for p in model.parameters()),
             "torch_threads": torch.get_num_threads()}
 
 
@@ -186,8 +177,8 @@ def run_row(row, cfg, warmup, repeats):
         result = run_keras(cfg, warmup, repeats)
     else:
         result = run_openstl(cfg, "same" if row == "openstl-same" else "openstl", warmup, repeats)
-    result.update(row=row, label=LABELS[row], best=min(result["times"]),
-                  median=statistics.median(result["times"]), peak_rss_mb=_peak_rss_mb())
+    result.update(row=row, label=LABELS[row], best=min(result["times"]), median=statistics.median(result["times"]),
+                  cpu_best=min(result["cpu"]), peak_rss_mb=_peak_rss_mb())
     return result
 
 
@@ -248,20 +239,21 @@ def report(results, failures, cfg, size):
         f"{'x'.join(map(str, cfg['kernel']))}, {cfg['image']}x{cfg['image']}x{cfg['channels']} frames patched "
         f"{cfg['patch']}x{cfg['patch']}, {cfg['context']}+{cfg['future']} frames, batch {cfg['batch']}.",
         "",
-        "| row | parameters | step s best (median) | peak RSS MB | time / OpenSTL (as run) "
-        "| time / OpenSTL ('same') | peak RSS / OpenSTL ('same') |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| row | parameters | step s best (median) | CPU s per step | peak RSS MB | time / OpenSTL (as run) "
+        "| time / OpenSTL ('same') | CPU time / OpenSTL ('same') | peak RSS / OpenSTL ('same') |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
         def ratio(key, port):
             return f"{r[key] / ports[port][key]:.2f}x" if port in ports else "-"
 
         lines.append(
-            f"| {r['label']} | {r['params']:,} | {r['best']:.2f} ({r['median']:.2f}) | {r['peak_rss_mb']:,.0f} "
-            f"| {ratio('best', 'openstl')} | {ratio('best', 'openstl-same')} | {ratio('peak_rss_mb', 'openstl-same')} |"
+            f"| {r['label']} | {r['params']:,} | {r['best']:.2f} ({r['median']:.2f}) | {r['cpu_best']:.2f} "
+            f"| {r['peak_rss_mb']:,.0f} | {ratio('best', 'openstl')} | {ratio('best', 'openstl-same')} "
+            f"| {ratio('cpu_best', 'openstl-same')} | {ratio('peak_rss_mb', 'openstl-same')} |"
         )
     for row, why in failures.items():
-        lines.append(f"| {LABELS[row]} | - | failed: {why} | - | - | - | - |")
+        lines.append(f"| {LABELS[row]} | - | failed: {why} | - | - | - | - | - | - |")
     keras_rows = [r for r in results if r["row"].startswith("keras-")]
     if keras_rows and "openstl-same" in ports:
         best = min(keras_rows, key=lambda r: r["best"])
