@@ -211,6 +211,8 @@ def measure(rows, size, warmup, repeats, timeout=None):
             failures[row] = f"exit code {proc.returncode}: {tail}"
             continue
         results.append(json.loads(lines[-1]))
+        # Each row as it finishes, so that an interrupted run still tells what it measured.
+        print(f"  {lines[-1]}", file=sys.stderr, flush=True)
     return results, failures
 
 
