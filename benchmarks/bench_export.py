@@ -19,12 +19,13 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.timing import timed_calls  # noqa: E402
 
 
 def build_model(name):
@@ -40,14 +41,7 @@ def build_model(name):
 
 def median_ms(fn, repeats, warmup=2):
     """(wall, CPU) median milliseconds of one call of `fn`."""
-    for _ in range(warmup):
-        fn()
-    wall, cpu = [], []
-    for _ in range(repeats):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        fn()
-        wall.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
+    wall, cpu = timed_calls(fn, repeats, warmup)
     return 1000 * statistics.median(wall), 1000 * statistics.median(cpu)
 
 

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import keras
 import numpy as np
 
 from keras_stlstm.export.errors import ExportError
@@ -89,7 +90,7 @@ def keras_outputs(model, clip):
     from keras_stlstm.export.signatures import named_outputs, output_names
 
     outputs = named_outputs(model(clip, training=False), output_names(model))
-    return {name: np.asarray(value) for name, value in outputs.items()}
+    return {name: keras.ops.convert_to_numpy(value) for name, value in outputs.items()}
 
 
 def _streamed_outputs(runner, clip, per_step, model, references):

@@ -89,14 +89,15 @@ class TinyClipClassifier(PresetMixin, _Streaming, keras.Model):
             )
         clip = keras.Input((frames, size, size, channels), name="frames")
         rnn = _recurrent_layer(cell, filters, return_sequences=False)
-        self._head = keras.layers.Dense(num_classes, activation="softmax", name="head")
-        probs = self._head(_pool(rnn(clip)))
+        # A local, not an attribute: torch modules reject attributes set before __init__.
+        head = keras.layers.Dense(num_classes, activation="softmax", name="head")
+        probs = head(_pool(rnn(clip)))
         super().__init__(inputs=clip, outputs=probs, **kwargs)
         self.frames, self.size, self.channels, self.filters = frames, size, channels, filters
         self.num_classes, self.cell_type, self.class_names = num_classes, cell, class_names
 
     def _head_step(self, hidden):
-        return self._head(_pool(hidden))
+        return self.get_layer("head")(_pool(hidden))
 
     def get_config(self):
         return {
@@ -131,18 +132,19 @@ class TinyFramePredictor(PresetMixin, _Streaming, keras.Model):
     def __init__(self, frames=4, size=8, channels=1, filters=4, cell="convlstm", **kwargs):
         clip = keras.Input((frames, size, size, channels), name="frames")
         rnn = _recurrent_layer(cell, filters, return_sequences=True)
-        self._decoder = keras.layers.Dense(channels, activation="sigmoid", name="decoder")
+        # A local, not an attribute: torch modules reject attributes set before __init__.
+        decoder = keras.layers.Dense(channels, activation="sigmoid", name="decoder")
         hidden = rnn(clip)
         if cell == "e3d":  # (batch, time, D, H, W, F): average the depth slices
             hidden = ops.mean(hidden, axis=2)
-        super().__init__(inputs=clip, outputs=self._decoder(hidden), **kwargs)
+        super().__init__(inputs=clip, outputs=decoder(hidden), **kwargs)
         self.frames, self.size, self.channels = frames, size, channels
         self.filters, self.cell_type = filters, cell
 
     def _head_step(self, hidden):
         if self.cell_type == "e3d":
             hidden = ops.mean(hidden, axis=1)
-        return ops.expand_dims(self._decoder(hidden), 1)
+        return ops.expand_dims(self.get_layer("decoder")(hidden), 1)
 
     def get_config(self):
         return {

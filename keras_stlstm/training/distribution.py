@@ -6,6 +6,7 @@
 - TensorFlow: `tf.distribute.MirroredStrategy` over the GPUs, or over the logical
   CPUs when there is no GPU but several CPUs are configured
   (`tf.config.set_logical_device_configuration`).
+- torch: Keras has no distribution support for it: a one-line ValueError.
 
 Models must be built, compiled and fitted inside the scope.
 """
@@ -57,7 +58,9 @@ def distribution_scope(name):
         with strategy.scope():
             yield strategy
     else:
+        # Keras 3 has a distribution library for JAX and TensorFlow only (none for torch).
         raise ValueError(
-            f"distribution='data_parallel' supports the 'jax' and 'tensorflow' backends; "
-            f"the current backend is {backend!r}."
+            f"distribution='data_parallel' needs the 'jax' or 'tensorflow' backend (Keras has no "
+            f"data-parallel support for {backend!r}); set KERAS_BACKEND=jax or tensorflow, or "
+            f"distribution='none'."
         )

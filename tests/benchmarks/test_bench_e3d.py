@@ -1,22 +1,10 @@
 """The E3D benchmark script runs (tiny --quick mode) so it cannot rot."""
 
-import importlib.util
-import pathlib
-
 import pytest
 
-SCRIPT = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "bench_e3d.py"
 
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("bench_e3d", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_worker_measures_in_process():
-    bench = load_script()
+def test_worker_measures_in_process(load_benchmark):
+    bench = load_benchmark("bench_e3d")
     args = bench.parse_args(["--quick"])
     result = bench.run_worker("e3d-window5", args)
     assert result["name"].endswith("window 5") and result["params"] > 0
@@ -26,16 +14,16 @@ def test_worker_measures_in_process():
 
 
 @pytest.mark.slow
-def test_quick_run_in_a_subprocess(capsys):
-    bench = load_script()
+def test_quick_run_in_a_subprocess(capsys, load_benchmark):
+    bench = load_benchmark("bench_e3d")
     results = bench.main(["--quick", "--configs", "e3d-window5"])
     out = capsys.readouterr().out
     assert [r["key"] for r in results] == ["e3d-window5"]
     assert f"| {results[0]['name']} | {results[0]['params']:,} |" in out
 
 
-def test_table_reports_ratios():
-    bench = load_script()
+def test_table_reports_ratios(load_benchmark):
+    bench = load_benchmark("bench_e3d")
     row = {"params": 10, "forward_median": 1.0, "train_median": 1.0, "rss_base_mb": 100.0}
     full = {**row, "key": "e3d-full", "name": "full", "forward": 0.6, "train": 1.5,
             "rss_forward_mb": 140.0, "rss_train_mb": 500.0}
@@ -47,8 +35,8 @@ def test_table_reports_ratios():
     assert "Full history" not in bench.table([window])
 
 
-def test_section_for_bench_layers_builds_models():
-    bench = load_script()
+def test_section_for_bench_layers_builds_models(load_benchmark):
+    bench = load_benchmark("bench_e3d")
     rows = bench.e3d_section(bench.parse_args(["--quick"]))
     assert [name for name, _ in rows][1].endswith("window 5")
     model = rows[0][1]()

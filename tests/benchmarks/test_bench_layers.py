@@ -1,20 +1,8 @@
 """The layer benchmark script runs (tiny --quick mode) so it cannot rot."""
 
-import importlib.util
-import pathlib
 
-SCRIPT = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "bench_layers.py"
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("bench_layers", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_quick_run_prints_every_layer(capsys):
-    bench = load_script()
+def test_quick_run_prints_every_layer(capsys, load_benchmark):
+    bench = load_benchmark("bench_layers")
     tables = bench.main(["--quick", "--only", "convlstm"])
     out = capsys.readouterr().out
     rows = tables["convlstm"]
@@ -30,8 +18,8 @@ def test_quick_run_prints_every_layer(capsys):
     assert "1.00x / 1.00x" in out  # the reference row
 
 
-def test_sections_and_arguments():
-    bench = load_script()
+def test_sections_and_arguments(load_benchmark):
+    bench = load_benchmark("bench_layers")
     assert "convlstm" in bench.SECTIONS
     args = bench.parse_args(["--repeats", "3"])
     assert (args.batch, args.steps, args.size, args.channels, args.filters, args.kernel) == (2, 8, 28, 256, 256, 3)

@@ -18,6 +18,9 @@ from keras_stlstm.layers import (
     PooledGateConvLSTM,
 )
 
+# Detached NumPy copies on every backend (np.asarray fails on torch tensors that require grad).
+to_numpy = keras.ops.convert_to_numpy
+
 BATCH, STEPS, HEIGHT, WIDTH, CIN, FILTERS = 2, 4, 7, 6, 3, 5
 
 
@@ -165,7 +168,7 @@ def test_matches_numpy_reference(cls):
     layer = cls(FILTERS, 3, return_sequences=True, return_state=True)
     layer.build(x.shape)
     randomize(layer, seed=2)
-    seq, h, c = (np.asarray(t) for t in layer(x, initial_state=[h0, c0]))
+    seq, h, c = (to_numpy(t) for t in layer(x, initial_state=[h0, c0]))
 
     ref_seq, ref_h, ref_c = run_reference(
         REFERENCES[cls], weights_by_name(layer), x.astype("float64"), h0.astype("float64"), c0.astype("float64")
@@ -191,7 +194,7 @@ def test_non_square_kernel_matches_reference():
     ref, _, _ = run_reference(
         REFERENCES[InputGateAttentionConvLSTM], weights_by_name(layer), x.astype("float64"), zeros, zeros
     )
-    assert_close(np.asarray(layer(x)), ref)
+    assert_close(to_numpy(layer(x)), ref)
 
 
 @pytest.mark.backends
@@ -204,7 +207,7 @@ def test_conv_lstm_equals_keras_conv_lstm2d():
     theirs.build(x.shape)
     randomize(ours, seed=6)
     theirs.set_weights(ours.get_weights())
-    np.testing.assert_allclose(np.asarray(ours(x)), np.asarray(theirs(x)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(to_numpy(ours(x)), to_numpy(theirs(x)), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.backends

@@ -13,6 +13,10 @@ from keras_stlstm.layers import (
     OutputGateAttentionConvLSTM,
     PooledGateConvLSTM,
 )
+from keras_stlstm.testing.gradients import layer_gradients
+
+# Detached NumPy copies on every backend (np.asarray fails on torch tensors that require grad).
+to_numpy = keras.ops.convert_to_numpy
 
 CLASSES = list(CONV_LSTM_VARIANTS.values())
 # The slower tests run on JAX for a subset that still covers every code path:
@@ -69,23 +73,23 @@ def test_config_round_trip_and_state_arguments(cls):
     assert type(layer).from_config(config).get_config() == config
     assert config["filters"] == FILTERS and config["kernel_size"] == (3, 3)
 
-    seq, h, c = (np.asarray(t) for t in layer(x))
+    seq, h, c = (to_numpy(t) for t in layer(x))
     np.testing.assert_allclose(seq[:, -1], h, rtol=1e-6)
 
     # initial_state: two halves chained through the states equal one call.
     first, h1, c1 = layer(x[:, :2])
     second, h2, c2 = layer(x[:, 2:], initial_state=[h1, c1])
-    np.testing.assert_allclose(np.concatenate([first, second], 1), seq, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(np.asarray(c2), c, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.concatenate([to_numpy(first), to_numpy(second)], 1), seq, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(to_numpy(c2), c, rtol=1e-5, atol=1e-6)
 
     # go_backwards equals running forward on the reversed sequence.
     backwards = copy_of(layer, go_backwards=True, return_state=False)
-    reversed_run = np.asarray(layer(x[:, ::-1])[0])
-    np.testing.assert_allclose(np.asarray(backwards(x)), reversed_run, rtol=1e-5, atol=1e-6)
+    reversed_run = to_numpy(layer(x[:, ::-1])[0])
+    np.testing.assert_allclose(to_numpy(backwards(x)), reversed_run, rtol=1e-5, atol=1e-6)
 
     # unroll equals the loop.
     unrolled = copy_of(layer, unroll=True)
-    np.testing.assert_allclose(np.asarray(unrolled(x)[0]), seq, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(to_numpy(unrolled(x)[0]), seq, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.backends
@@ -93,13 +97,13 @@ def test_config_round_trip_and_state_arguments(cls):
 def test_stateful_continues_across_calls(cls):
     x = inputs(2)
     layer = built(cls, return_sequences=True)
-    full = np.asarray(layer(x))
+    full = to_numpy(layer(x))
     stateful = copy_of(layer, stateful=True)
     first = stateful(x[:, :1])
     rest = stateful(x[:, 1:])
-    np.testing.assert_allclose(np.concatenate([first, rest], 1), full, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.concatenate([to_numpy(first), to_numpy(rest)], 1), full, rtol=1e-5, atol=1e-6)
     stateful.reset_state()
-    np.testing.assert_allclose(np.asarray(stateful(x[:, :1])), full[:, :1], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(to_numpy(stateful(x[:, :1])), full[:, :1], rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.backends
@@ -112,32 +116,17 @@ def test_saved_model_reloads_with_identical_outputs(cls, tmp_path):
     model.save(path)
     loaded = keras.saving.load_model(path, safe_mode=True)
     assert type(loaded.layers[0]) is cls
-    np.testing.assert_array_equal(np.asarray(loaded(x)), np.asarray(model(x)))
+    np.testing.assert_array_equal(to_numpy(loaded(x)), to_numpy(model(x)))
 
 
 @pytest.mark.parametrize("cls", on_backends_if_in_subset(CLASSES), ids=ids)
 def test_gradients_are_finite_and_reach_every_weight(cls):
     x = inputs(4)
     layer = built(cls, return_sequences=True)
-    if keras.backend.backend() == "jax":
-        import jax
-
-        params = [np.asarray(v) for v in layer.trainable_variables]
-
-        def loss(values):
-            out, _ = layer.stateless_call(values, [], x)
-            return (out**2).mean()
-
-        grads = [np.asarray(g) for g in jax.grad(loss)(params)]
-    else:
-        import tensorflow as tf
-
-        with tf.GradientTape() as tape:
-            loss = keras.ops.mean(layer(x) ** 2)
-        grads = [np.asarray(g) for g in tape.gradient(loss, layer.trainable_variables)]
+    grads = layer_gradients(layer, lambda out: keras.ops.mean(out**2), x)
     assert len(grads) == len(layer.trainable_variables)
     for v, g in zip(layer.trainable_variables, grads):
-        assert np.all(np.isfinite(g)), v.name
+        assert g is not None and np.all(np.isfinite(g)), v.name
         assert np.abs(g).max() > 0, f"no gradient reaches {v.name}"
 
 
@@ -197,7 +186,7 @@ def test_input_attention_map_sums_to_one_per_sample():
     cell = layer.cell
     x = inputs(5)[:, 0] * 3
     h = inputs(6, (2, 5, 4, FILTERS))
-    a = np.asarray(cell.attention_map(x, h))
+    a = to_numpy(cell.attention_map(x, h))
     assert a.shape == (2, 5, 4, 1)
     np.testing.assert_allclose(a.sum(axis=(1, 2, 3)), 1.0, rtol=1e-5)
     assert a.std() > 1e-3  # not uniform
@@ -211,13 +200,13 @@ def test_gate_attention_in_unit_interval_with_max_one(cls):
     assert cell.pooled_gates == (("f", "o") if cls is InputGateAttentionConvLSTM else ("i", "f"))
     x = inputs(7)[:, 0]
     h = inputs(8, (2, 5, 4, FILTERS))
-    a = np.asarray(cell.attention_gate_value(x, h))
+    a = to_numpy(cell.attention_gate_value(x, h))
     assert a.shape == (2, 5, 4, FILTERS)
     assert np.all(a > 0) and np.all(a <= 1)
     np.testing.assert_array_equal(a.max(axis=(1, 2)), 1.0)
     # Large scores: the division form exp(Z) / max exp(Z) would overflow.
     cell.attention_score_pointwise_kernel.assign(cell.attention_score_pointwise_kernel * 1e4)
-    big = np.asarray(cell.attention_gate_value(x, h))
+    big = to_numpy(cell.attention_gate_value(x, h))
     assert np.all(np.isfinite(big)) and np.all(big.max(axis=(1, 2)) == 1.0)
 
 
@@ -231,7 +220,7 @@ def test_pooled_gates_are_constant_over_positions():
         getattr(cell, name).assign(np.zeros(getattr(cell, name).shape, "float32"))
     c0 = inputs(9, (2, 5, 4, FILTERS)) + 5.0
     _, _, c1 = layer(inputs(10)[:, :1], initial_state=[np.zeros_like(c0), c0])
-    ratio = np.asarray(c1) / c0
+    ratio = to_numpy(c1) / c0
     np.testing.assert_allclose(ratio, ratio[:, :1, :1, :] * np.ones_like(ratio), rtol=1e-5)
     assert np.all((ratio > 0) & (ratio < 1))
 

@@ -1,5 +1,7 @@
 """EarlyActivityRecognizer: outputs, early clips, streaming, auxiliary-loss training, save/load, errors."""
 
+import zlib
+
 import numpy as np
 import pytest
 
@@ -14,6 +16,32 @@ from keras_stlstm.training import AuxiliaryLossSchedule, early_activity_losses
 def run(model, clip):
     """Inference on one batch, compiled once (much cheaper than eager ops on JAX)."""
     return model.predict_on_batch(clip)
+
+
+def same_weights_on_every_backend(model, seed):
+    """Redraws every kernel from NumPy, seeded by its path: orthogonal for the
+    recurrent kernels (as their initializer), else Glorot uniform.
+
+    Keras' initializers draw from backend-specific random streams, so the same
+    seed gives TensorFlow, JAX and torch different starting weights (from
+    identical weights, a forward pass agrees to 1e-7 across them). Tests whose
+    assertions depend on the starting point (how far from uniform the labels
+    are, how quickly a tiny batch is fitted) start from these instead. Biases
+    and layer-norm gains (constant initializers) stay as they are.
+    """
+    for v in model.trainable_weights:
+        if len(v.shape) < 2:
+            continue
+        rng = np.random.default_rng([seed, zlib.crc32(v.path.encode())])
+        if v.path.endswith(("kernel_h", "kernel_m")):
+            rows = int(np.prod(v.shape[:-1]))
+            q, _ = np.linalg.qr(rng.normal(size=(max(rows, v.shape[-1]), min(rows, v.shape[-1]))))
+            values = (q if rows >= v.shape[-1] else q.T).reshape(v.shape)
+        else:
+            receptive = int(np.prod(v.shape[:-2]))
+            limit = np.sqrt(6.0 / (receptive * (v.shape[-2] + v.shape[-1])))
+            values = rng.uniform(-limit, limit, v.shape)
+        v.assign(values.astype("float32"))
 
 
 def random_clips(batch, frames, seed=0, size=16):
@@ -45,8 +73,8 @@ def test_paper_parameter_count():
 @pytest.mark.backends
 @pytest.mark.parametrize("recall_window", [None, 3])
 def test_streaming_equals_whole_clip(recall_window):
-    keras.utils.set_random_seed(0)
     model = EarlyActivityRecognizer(num_classes=3, config="tiny", recall_window=recall_window)
+    same_weights_on_every_backend(model, seed=0)
     kernel = model.get_layer("classifier_logits").kernel
     kernel.assign(kernel * 8.0)  # outputs far from uniform
     clip = random_clips(2, 8, seed=1)
@@ -93,8 +121,8 @@ def test_accepts_25_and_50_percent_clips():
 
 @pytest.mark.backends
 def test_overfits_a_tiny_batch_with_the_auxiliary_loss():
-    keras.utils.set_random_seed(0)
     model = EarlyActivityRecognizer(num_classes=3, config="tiny")
+    same_weights_on_every_backend(model, seed=0)
     clips = random_clips(3, 8, seed=4)
     targets = early_activity_targets(clips, [0, 1, 2])
     model.compile(optimizer=keras.optimizers.Adam(1e-2), loss=early_activity_losses(model))

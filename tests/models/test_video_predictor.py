@@ -14,6 +14,9 @@ import keras_stlstm  # noqa: F401  (registers the classes for loading)
 from keras_stlstm.models.video_prediction import FramePredictionCell, VideoPredictor, patch_frames, unpatch_frames
 from keras_stlstm.training import l1_l2_loss
 
+# Detached NumPy copies on every backend (np.asarray fails on torch tensors that require grad).
+to_numpy = keras.ops.convert_to_numpy
+
 BACKBONES = ("convlstm", "predrnn", "predrnn_pp", "e3d")
 # XLA compilation of the unrolled loop costs TensorFlow on CPU more than it saves
 # here; JAX always compiles.
@@ -53,8 +56,8 @@ def manual_rollout(model, frames, feed_truth):
     for t in range(frames.shape[1] - 1):
         x = frames[:, t] if t < model.context_frames or feed_truth else previous
         result = step([x] + states, training=False)
-        previous = np.asarray(result[0])
-        states = [np.asarray(s) for s in result[1:]]
+        previous = to_numpy(result[0])
+        states = [to_numpy(s) for s in result[1:]]
         outputs.append(previous)
     return np.stack(outputs, axis=1)
 

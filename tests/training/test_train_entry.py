@@ -273,6 +273,7 @@ print("RESULT", json.dumps({"replicas": parallel.metrics["replicas"], "diff": di
 
 @pytest.mark.backends
 @pytest.mark.slow
+@pytest.mark.skipif(keras.backend.backend() == "torch", reason="Keras has no torch data parallelism")
 def test_data_parallel_on_two_virtual_cpu_devices(tmp_path):
     recipe = tiny_recipe(tmp_path / "run", epochs=1, steps_per_epoch=2)
     recipe["data"]["validation_steps"] = 0
@@ -288,3 +289,14 @@ def test_data_parallel_on_two_virtual_cpu_devices(tmp_path):
     assert np.isfinite(result["loss"])
     # Averaged gradients over two half batches = the gradient of the whole batch.
     assert result["diff"] < 1e-5, result
+
+
+@pytest.mark.backends
+@pytest.mark.skipif(keras.backend.backend() != "torch", reason="the torch backend's refusal")
+def test_data_parallel_on_torch_is_a_one_line_error():
+    from keras_stlstm.training.distribution import distribution_scope
+
+    with pytest.raises(ValueError, match="needs the 'jax' or 'tensorflow' backend") as error:
+        with distribution_scope("data_parallel"):
+            pass
+    assert "\n" not in str(error.value) and "distribution='none'" in str(error.value)

@@ -1,0 +1,304 @@
+"""E3D-LSTM training step: keras_stlstm on every Keras backend against OpenSTL's PyTorch E3D-LSTM.
+
+At the E3D paper's Moving MNIST configuration: 64×64×1 frames patched 4×4 into
+16×16×16, 10 context + 10 future frames (19 recurrent steps), 4 layers of 64
+filters, kernel 2×5×5, window depth 2, batch 4; no layer norm on the gate
+convolutions (OpenSTL's Moving MNIST setting, layer_norm = 0); MSE + L1 loss,
+Adam. One training step = forward + backward + optimizer update, teacher
+forcing (η = 1) on both sides.
+
+Rows:
+- keras_stlstm `VideoPredictor("e3d")` with `train_on_batch`, on each backend
+  that imports here (tensorflow, jax, torch);
+- the PyTorch port of OpenSTL's E3D-LSTM (benchmarks/openstl_e3d_port.py), as
+  OpenSTL runs it (depth padding 0: its 3D convolutions compute half the output
+  slices and repeat them), and with 'same' depth padding, the same work as
+  keras_stlstm's 'same' convolutions. The ratios compare at equal work.
+
+Parameters: the two models are the same architecture up to three documented
+differences, and the script checks the count of each against the other's
+weights: OpenSTL's M path has a fourth gate convolution (F more output
+channels in conv_gm; keras_stlstm follows the paper's three), its LayerNorm of
+C + RECALL has a gain and shift per element of the F×D×H×W block (keras_stlstm:
+per channel), and it has no biases (keras_stlstm: gate biases and the decoder's).
+
+Each row runs in its own subprocess, so its peak resident memory
+(ru_maxrss: framework, model, activations kept for the backward pass) is its
+own. Times are the best and the median of the timed steps, after untimed
+warm-up steps (tracing, XLA / graph compilation); the process CPU time of the
+best step is given too, the steadier number on a machine shared with other jobs.
+
+Usage (from the repository root):
+
+    python benchmarks/bench_e3d_vs_openstl.py                 # the paper's configuration (minutes per row)
+    python benchmarks/bench_e3d_vs_openstl.py --small         # a reduced configuration, about a minute
+    python benchmarks/bench_e3d_vs_openstl.py --rows keras-jax openstl-same
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+
+# Run from a checkout without installing the package.
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from benchmarks.timing import timed_calls  # noqa: E402
+
+PAPER = {"layers": 4, "filters": 64, "kernel": (2, 5, 5), "image": 64, "patch": 4, "channels": 1,
+         "context": 10, "future": 10, "batch": 4}
+SMALL = {"layers": 2, "filters": 16, "kernel": (2, 5, 5), "image": 32, "patch": 4, "channels": 1,
+         "context": 5, "future": 5, "batch": 2}
+TOY = {"layers": 2, "filters": 4, "kernel": (2, 3, 3), "image": 8, "patch": 2, "channels": 1,
+       "context": 2, "future": 2, "batch": 2}
+SIZES = {"paper": PAPER, "small": SMALL, "toy": TOY}
+BACKENDS = ("tensorflow", "jax", "torch")
+ROWS = tuple(f"keras-{b}" for b in BACKENDS) + ("openstl", "openstl-same")
+LABELS = {
+    "keras-tensorflow": "keras_stlstm, TensorFlow",
+    "keras-jax": "keras_stlstm, JAX",
+    "keras-torch": "keras_stlstm, PyTorch",
+    "openstl": "OpenSTL port, depth padding 0 (as OpenSTL: half the output slices)",
+    "openstl-same": "OpenSTL port, 'same' depth padding (equal work)",
+}
+
+
+def _peak_rss_mb():
+    # Linux reports ru_maxrss in KiB.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _clip(cfg, seed=0):
+    """(batch, T, image, image, channels) frames in [0, 1]."""
+    import numpy as np
+
+    shape = (cfg["batch"], cfg["context"] + cfg["future"], cfg["image"], cfg["image"], cfg["channels"])
+    return np.random.default_rng(seed).random(shape, dtype=np.float32)
+
+
+def keras_parameter_breakdown(model):
+    """{part: count} of a keras_stlstm E3D VideoPredictor, by weight path."""
+    import math
+
+    parts = {"kernel_m": 0, "biases": 0, "norm_recall": 0, "other": 0}
+    for v in model.weights:
+        if not v.trainable:
+            continue
+        n, path = math.prod(v.shape), v.path
+        if path.endswith("kernel_m"):
+            parts["kernel_m"] += n
+        elif path.endswith("bias") or path.endswith("_bias"):
+            parts["biases"] += n
+        elif "norm_recall" in path:
+            parts["norm_recall"] += n
+        else:
+            parts["other"] += n
+    return parts
+
+
+def openstl_count_from_keras(parts, cfg):
+    """OpenSTL's parameter count predicted from keras_stlstm's weights (see the module docstring)."""
+    size = cfg["image"] // cfg["patch"]
+    per_element_norm = 2 * cfg["filters"] * 2 * size * size  # gain + shift per (F, D, H, W) element
+    return parts["other"] + parts["kernel_m"] * 4 // 3 + cfg["layers"] * per_element_norm
+
+
+def build_keras_model(cfg):
+    import keras
+
+    from keras_stlstm.models import VideoPredictor
+    from keras_stlstm.training import l1_l2_loss
+
+    model = VideoPredictor("e3d", context_frames=cfg["context"], future_frames=cfg["future"],
+                           image_size=cfg["image"], channels=cfg["channels"], patch_size=cfg["patch"],
+                           filters=[cfg["filters"]] * cfg["layers"], kernel_size=cfg["kernel"],
+                           layer_norm=False)
+    model.compile(optimizer=keras.optimizers.Adam(1e-4), loss=l1_l2_loss)
+    return model
+
+
+def run_keras(cfg, warmup, repeats):
+    import keras
+
+    model = build_keras_model(cfg)
+    frames = _clip(cfg)
+    targets = frames[:, 1:]
+    times, cpu = timed_calls(lambda: model.train_on_batch(frames, targets), repeats, warmup)
+    parts = keras_parameter_breakdown(model)
+    return {"backend": keras.backend.backend(), "times": times, "cpu": cpu, "params": model.count_params(),
+            "parts": parts, "openstl_params_predicted": openstl_count_from_keras(parts, cfg)}
+
+
+def build_openstl_model(cfg, depth_padding):
+    from benchmarks.openstl_e3d_port import E3DLSTMModel
+
+    size = cfg["image"] // cfg["patch"]
+    return E3DLSTMModel([cfg["filters"]] * cfg["layers"], cfg["patch"] ** 2 * cfg["channels"], size, size,
+                        cfg["context"], cfg["future"], filter_size=cfg["kernel"], depth_padding=depth_padding)
+
+
+def patch(frames, p):
+    """OpenSTL's reshape_patch: (B, T, H, W, C) -> (B, T, H/p, W/p, p·p·C)."""
+    b, t, h, w, c = frames.shape
+    x = frames.reshape(b, t, h // p, p, w // p, p, c).transpose(0, 1, 2, 4, 3, 5, 6)
+    return x.reshape(b, t, h // p, w // p, p * p * c)
+
+
+def run_openstl(cfg, depth_padding, warmup, repeats):
+    import torch
+
+    torch.manual_seed(0)
+    model = build_openstl_model(cfg, depth_padding)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    frames = torch.from_numpy(patch(_clip(cfg), cfg["patch"]))
+    # Teacher forcing (η = 1), as keras_stlstm's sampling probability at the start of training.
+    mask = torch.ones((cfg["batch"], cfg["future"] - 1) + tuple(frames.shape[2:]))
+
+    def step():
+        optimizer.zero_grad()
+        _, loss = model(frames, mask)
+        loss.backward()
+        optimizer.step()
+
+    times, cpu = timed_calls(step, repeats, warmup)
+    return {"backend": "torch", "times": times, "cpu": cpu, "params": sum(p.numel() for p in model.parameters()),
+            "torch_threads": torch.get_num_threads()}
+
+
+def run_row(row, cfg, warmup, repeats):
+    """Measures one row in this process."""
+    if row.startswith("keras-"):
+        result = run_keras(cfg, warmup, repeats)
+    else:
+        result = run_openstl(cfg, "same" if row == "openstl-same" else "openstl", warmup, repeats)
+    result.update(row=row, label=LABELS[row], best=min(result["times"]), median=statistics.median(result["times"]),
+                  cpu_best=min(result["cpu"]), peak_rss_mb=_peak_rss_mb())
+    return result
+
+
+def available_rows(rows):
+    """The rows whose framework imports here (each Keras backend, torch for the port)."""
+    import importlib.util
+
+    needs = {f"keras-{b}": b for b in BACKENDS} | {"openstl": "torch", "openstl-same": "torch"}
+    return [r for r in rows if importlib.util.find_spec(needs[r]) is not None]
+
+
+def measure(rows, size, warmup, repeats, timeout=None):
+    """Runs each row in its own subprocess; returns (results, failures)."""
+    results, failures = [], {}
+    for row in rows:
+        env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        if row.startswith("keras-"):
+            env["KERAS_BACKEND"] = row.split("-", 1)[1]
+        command = [sys.executable, os.path.abspath(__file__), "--worker", row, "--size", size,
+                   "--warmup", str(warmup), "--repeats", str(repeats)]
+        print(f"running {row} ...", file=sys.stderr, flush=True)
+        try:
+            proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            failures[row] = f"timed out after {timeout} s"
+            continue
+        lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+        if proc.returncode != 0 or not lines:
+            tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            failures[row] = f"exit code {proc.returncode}: {tail}"
+            continue
+        results.append(json.loads(lines[-1]))
+        # Each row as it finishes, so that an interrupted run still tells what it measured.
+        print(f"  {lines[-1]}", file=sys.stderr, flush=True)
+    return results, failures
+
+
+def check_parameters(results):
+    """Lines comparing OpenSTL's count with the one predicted from each keras_stlstm model's weights."""
+    lines = []
+    ports = {r["params"] for r in results if r["row"].startswith("openstl")}
+    for r in results:
+        if not r["row"].startswith("keras-") or not ports:
+            continue
+        predicted = r["openstl_params_predicted"]
+        verdict = "equal" if ports == {predicted} else f"DIFFERENT (port: {sorted(ports)})"
+        lines.append(
+            f"- {r['label']}: {r['params']:,} parameters ({r['parts']['biases']:,} biases, "
+            f"{r['parts']['norm_recall']:,} per-channel norm, {r['parts']['kernel_m']:,} in the 3-gate M "
+            f"convolutions); OpenSTL's count predicted from these weights {predicted:,}: {verdict}."
+        )
+    return lines
+
+
+def report(results, failures, cfg, size):
+    """Markdown: the table, ratios against the port at both paddings, the parameter check."""
+    ports = {r["row"]: r for r in results if r["row"].startswith("openstl")}
+    lines = [
+        f"Configuration ({size}): {cfg['layers']} layers x {cfg['filters']}, kernel "
+        f"{'x'.join(map(str, cfg['kernel']))}, {cfg['image']}x{cfg['image']}x{cfg['channels']} frames patched "
+        f"{cfg['patch']}x{cfg['patch']}, {cfg['context']}+{cfg['future']} frames, batch {cfg['batch']}.",
+        "",
+        "| row | parameters | step s best (median) | CPU s per step | peak RSS MB | time / OpenSTL (as run) "
+        "| time / OpenSTL ('same') | CPU time / OpenSTL ('same') | peak RSS / OpenSTL ('same') |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        def ratio(key, port):
+            return f"{r[key] / ports[port][key]:.2f}x" if port in ports else "-"
+
+        lines.append(
+            f"| {r['label']} | {r['params']:,} | {r['best']:.2f} ({r['median']:.2f}) | {r['cpu_best']:.2f} "
+            f"| {r['peak_rss_mb']:,.0f} | {ratio('best', 'openstl')} | {ratio('best', 'openstl-same')} "
+            f"| {ratio('cpu_best', 'openstl-same')} | {ratio('peak_rss_mb', 'openstl-same')} |"
+        )
+    for row, why in failures.items():
+        lines.append(f"| {LABELS[row]} | - | failed: {why} | - | - | - | - | - | - |")
+    keras_rows = [r for r in results if r["row"].startswith("keras-")]
+    if keras_rows and "openstl-same" in ports:
+        best = min(keras_rows, key=lambda r: r["best"])
+        port = ports["openstl-same"]
+        lines += ["", f"Fastest keras_stlstm backend: {best['backend']}, {port['best'] / best['best']:.2f}x the "
+                      f"OpenSTL port's speed at equal work ({best['best']:.2f} s vs {port['best']:.2f} s per step), "
+                      f"peak RSS {best['peak_rss_mb'] / port['peak_rss_mb']:.2f}x."]
+    checks = check_parameters(results)
+    if checks:
+        lines += ["", "Parameters:"] + checks
+    return "\n".join(lines)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--small", action="store_true", help="a reduced configuration (about a minute in all)")
+    parser.add_argument("--size", choices=list(SIZES), default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--rows", nargs="+", choices=ROWS, default=list(ROWS), help="rows to run")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed steps first (tracing, compilation)")
+    parser.add_argument("--repeats", type=int, default=2, help="timed steps per row")
+    parser.add_argument("--timeout", type=float, default=None, help="seconds per row before giving up on it")
+    parser.add_argument("--worker", choices=ROWS, help=argparse.SUPPRESS)  # internal: measure one row
+    args = parser.parse_args(argv)
+    if args.size is None:
+        args.size = "small" if args.small else "paper"
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = SIZES[args.size]
+    if args.worker:
+        print(json.dumps(run_row(args.worker, cfg, args.warmup, args.repeats)), flush=True)
+        return None
+    rows = available_rows(args.rows)
+    results, failures = measure(rows, args.size, args.warmup, args.repeats, args.timeout)
+    print(f"# E3D-LSTM training step, keras_stlstm vs OpenSTL ({datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC)")
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
+          f"load average before: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print()
+    print(report(results, failures, cfg, args.size), flush=True)
+    return results, failures
+
+
+if __name__ == "__main__":
+    main()
