@@ -22,6 +22,7 @@ needed but not on disk is a one-line error saying how to get it.
 """
 
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -369,12 +370,14 @@ def streaming_report(path, model, names, keras_probs, tflite_probs, times, inter
 
 
 class _Progress:
-    """A tqdm bar over the demo's stages; result lines are written above it."""
+    """A tqdm bar over the demo's stages, on a terminal only; result lines are written above it
+    (and alone when the output goes to a file, which a bar would fill with carriage returns)."""
 
     def __init__(self, total):
         from tqdm import tqdm
 
-        self.bar = tqdm(total=total, desc="demo", bar_format="{desc} [{n}/{total}, {elapsed}]")
+        self.bar = tqdm(total=total, desc="demo", bar_format="{desc} [{n}/{total}, {elapsed}]",
+                        disable=not sys.stderr.isatty())
 
     def stage(self, description):
         self.bar.set_description(description)
@@ -449,7 +452,7 @@ def _run_export(model, label, clip, keras_probs, out, progress, files):
     path = export_tflite(model, out / f"{label}_streaming.tflite", streaming=True)
     files.append(path)
     progress.done()
-    progress.stage("export: streaming with LiteRT")
+    progress.stage("export: streaming the TFLite file")
     tflite_probs, times, interpreter = stream_tflite(path, model, clip)
     names, _ = gesture_classes(model)
     progress.done(streaming_report(path, model, names, keras_probs, tflite_probs, times, interpreter) + [""])
