@@ -59,7 +59,8 @@ def cmd_list(args):
 
 def cmd_info(args):
     from keras_stlstm.presets import resolve_preset
-    from keras_stlstm.presets.describe import describe_keras_file, is_keras_file
+    from keras_stlstm.presets.describe import describe_keras_file
+    from keras_stlstm.presets.loading import is_keras_file
 
     if is_keras_file(args.name):
         print(describe_keras_file(args.name))

@@ -68,14 +68,14 @@ class CheckedPredict:
     """
 
     def predict(self, x, *args, **kwargs):
-        return super().predict(_checked(x), *args, **kwargs)
+        return super().predict(self._checked_input(x), *args, **kwargs)
 
     def predict_on_batch(self, x):
-        return super().predict_on_batch(_checked(x))
+        return super().predict_on_batch(self._checked_input(x))
 
-
-def _checked(x):
-    return check_frames(x, "x") if isinstance(x, np.ndarray) else x
+    def _checked_input(self, x):
+        """NumPy clips through `check_frames` (uint8 rescaled); other inputs as they are."""
+        return check_frames(x, "x") if isinstance(x, np.ndarray) else x
 
 
 def check_class_names(class_names, num_classes):
@@ -150,15 +150,10 @@ class ClipModel(PreprocessorMixin, CheckedPredict):
 
     # Checked before Keras' compiled functions run too: an error raised while JAX traces one leaves
     # the model's variables unusable. (`predict` first rescales uint8 NumPy clips, see CheckedPredict.)
-    def predict(self, x, *args, **kwargs):
-        x = _checked(x)
+    def _checked_input(self, x):
+        x = super()._checked_input(x)
         self._refuse_integer_clips(x)
-        return super().predict(x, *args, **kwargs)
-
-    def predict_on_batch(self, x):
-        x = _checked(x)
-        self._refuse_integer_clips(x)
-        return super().predict_on_batch(x)
+        return x
 
     def fit(self, x=None, *args, **kwargs):
         self._refuse_integer_clips(x)

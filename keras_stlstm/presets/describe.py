@@ -2,12 +2,7 @@
 
 import os
 
-from keras_stlstm.presets.loading import KERAS_FILE_SUFFIX, load_keras_file
-
-
-def is_keras_file(handle):
-    """Whether `handle` names a single `.keras` file rather than a preset."""
-    return os.fspath(handle).endswith(KERAS_FILE_SUFFIX)
+from keras_stlstm.presets.loading import load_keras_file
 
 
 def describe_keras_file(path):

@@ -22,6 +22,11 @@ logger = logging.getLogger(__name__)
 # A handle ending in this is a single file written by model.save(), not a preset folder.
 KERAS_FILE_SUFFIX = ".keras"
 
+
+def is_keras_file(handle):
+    """Whether `handle` names a single `.keras` file rather than a preset."""
+    return os.fspath(handle).endswith(KERAS_FILE_SUFFIX)
+
 # Keys every Keras model config carries besides the constructor's own arguments.
 _BASE_KEYS = {"name", "trainable", "dtype"}
 
@@ -65,7 +70,7 @@ def load_preset(handle, expected_class=None, overrides=None, load_weights=True, 
     name = os.fspath(handle)
     if expected_class is not None and registry.is_registered(name):
         _check_builder(name, registry.get_preset_info(name).builder, expected_class)
-    if name.endswith(KERAS_FILE_SUFFIX):
+    if is_keras_file(name):
         model = load_keras_file(name, expected_class)
     else:
         resolved = resolve_preset(handle)
@@ -79,18 +84,10 @@ def load_preset(handle, expected_class=None, overrides=None, load_weights=True, 
 
 def _fresh_copy(model, overrides):
     """The same architecture (with `overrides`), freshly initialised: nothing copied."""
-    cls = type(model)
     config = model.get_config()
-    try:
-        if "layers" in config and "input_layers" in config:
-            if overrides:
-                raise PresetError(f"Overrides {sorted(overrides)} need a model class with constructor arguments.")
-            return cls.from_config(config)
-        if "num_classes" in overrides and "class_names" in config and "class_names" not in overrides:
-            config["class_names"] = None
-        return cls.from_config({**config, **overrides})
-    except (ValueError, TypeError) as e:
-        raise PresetError(f"Cannot build {cls.__name__} with {overrides}: {e}") from e
+    if "layers" in config and "input_layers" in config and not overrides:
+        return type(model).from_config(config)  # a plain functional model: its config is the architecture
+    return _from_config_with(model, overrides)
 
 
 def _import_model_classes():
@@ -249,6 +246,21 @@ def rebuild_with(model, **overrides):
     Returns:
         The new model.
     """
+    new = _from_config_with(model, overrides)
+    skipped = transfer_weights(model, new)
+    if skipped:
+        logger.info("Layers left freshly initialised after overrides: %s", ", ".join(skipped))
+    return new
+
+
+def _from_config_with(model, overrides):
+    """A new, freshly initialised instance of `model`'s class from its config with `overrides`.
+
+    Raises:
+        PresetError: a plain functional model (no constructor arguments to
+            override), an argument the class does not take, or a config the
+            class rejects.
+    """
     cls = type(model)
     config = model.get_config()
     if "layers" in config and "input_layers" in config:
@@ -266,13 +278,9 @@ def rebuild_with(model, **overrides):
     if "num_classes" in overrides and "class_names" in config and "class_names" not in overrides:
         config["class_names"] = None  # The old class names describe the old head.
     try:
-        new = cls.from_config({**config, **overrides})
+        return cls.from_config({**config, **overrides})
     except (ValueError, TypeError) as e:
         raise PresetError(f"Cannot rebuild {cls.__name__} with {overrides}: {e}") from e
-    skipped = transfer_weights(model, new)
-    if skipped:
-        logger.info("Layers left freshly initialised after overrides: %s", ", ".join(skipped))
-    return new
 
 
 def transfer_weights(source, target):
