@@ -25,9 +25,11 @@ Sources (the dataset modules are imported only when a source is used):
 """
 
 import dataclasses
+import importlib.util
 import math
 from typing import Callable, Optional
 
+import keras
 import numpy as np
 
 COMMON_KEYS = {"source": None, "split": "train", "validation_split": None, "validation_steps": 0, "parallel": True}
@@ -252,8 +254,12 @@ def stream_dataset(stream, batch_size, start_batch=0, num_batches=None, parallel
             multi-process job); None for whole batches.
 
     Returns:
-        tf.data.Dataset of batches of `count` (with `shard`) or `batch_size` examples.
+        tf.data.Dataset of batches of `count` (with `shard`) or `batch_size` examples;
+        where TensorFlow is not installed (a JAX or PyTorch machine), a
+        `StreamBatches` PyDataset of the same batches.
     """
+    if importlib.util.find_spec("tensorflow") is None:
+        return StreamBatches(stream, batch_size, start_batch, num_batches, parallel, target_fn, shard)
     import tensorflow as tf
 
     stop = np.iinfo(np.int64).max if num_batches is None else start_batch + num_batches
@@ -286,3 +292,37 @@ def default_steps_per_epoch(stream, batch_size):
     if stream.num_examples is None:
         return None
     return max(1, math.ceil(stream.num_examples / batch_size))
+
+
+class StreamBatches(keras.utils.PyDataset):
+    """Batches `start_batch` .. `start_batch + num_batches - 1` of a `Stream`, without TensorFlow.
+
+    The same batches, in the same order, as `stream_dataset`'s tf.data pipeline:
+    what `fit` reads on a machine with JAX or PyTorch alone. `parallel` makes
+    them in 4 threads (the order stays the same).
+    """
+
+    def __init__(self, stream, batch_size, start_batch=0, num_batches=None, parallel=True, target_fn=None,
+                 shard=None):
+        super().__init__(workers=4 if parallel else 1, use_multiprocessing=False, max_queue_size=4)
+        if num_batches is None:
+            raise ValueError("Without TensorFlow, a stream's batches need a count (num_batches); received None.")
+        self.stream, self.batch_size = stream, batch_size
+        self.start_batch, self.count_of_batches = start_batch, num_batches
+        self.target_fn = target_fn
+        self.offset, self.count = shard or (0, batch_size)
+
+    def __len__(self):
+        return self.count_of_batches
+
+    def __getitem__(self, index):
+        if not 0 <= index < self.count_of_batches:
+            raise IndexError(f"batch index {index} is outside 0..{self.count_of_batches - 1}.")
+        first = (self.start_batch + index) * self.batch_size + self.offset
+        arrays = self.stream.load_batch(first, self.count)
+        arrays = tuple(np.asarray(a, dtype) for a, (dtype, _) in zip(arrays, self.stream.spec))
+        return arrays if self.target_fn is None else self.target_fn(*arrays)
+
+    def as_numpy_iterator(self):
+        """The batches as tuples of NumPy arrays, as tf.data's `as_numpy_iterator` gives them."""
+        return (self[index] for index in range(self.count_of_batches))

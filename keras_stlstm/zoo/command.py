@@ -9,6 +9,8 @@ from keras_stlstm.zoo.evaluation import BASELINES, evaluate_copy_test, evaluate_
 from keras_stlstm.zoo.preset_arguments import add_preset_arguments
 
 STRIP_SEQUENCES = 3  # test sequences shown in each card's comparison picture
+# The Srivastava-law test sets: the standard speed (step 0.1 of the 36 px travel) and two for robustness.
+SRIVASTAVA_SPEEDS = {"srivastava": test_sets.STANDARD_SPEED, "srivastava_2.5": 2.5, "srivastava_5": 5.0}
 
 
 def add_parser(sub):
@@ -20,6 +22,11 @@ def add_parser(sub):
                         "(the shipped 32 + 16 test sequences)")
     p.add_argument("--num-sequences", type=int, default=None,
                    help="first N test sequences (default: 2,000 and 1,000 copy-test timelines)")
+    p.add_argument("--standard-sequences", type=int, default=test_sets.SRIVASTAVA_TEST_SIZE,
+                   help="sequences of each Srivastava-law test set (3.6 px/frame, and 2.5 and 5 for robustness); "
+                        "0 skips them; scored only with MNIST digits (--data), not the sample")
+    p.add_argument("--test-set-dir", default="runs/test_sets",
+                   help="where the Srivastava-law test files are written once and reused")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--write-cards", action="store_true",
                    help="write weights/NAME/README.md, zoo_cards/NAME.md, zoo_cards/README.md and pictures")
@@ -50,6 +57,29 @@ def _test_data(args):
         "copy": f"{origin} {len(copy)} timelines of the 1,000-example copy test, same digits, seed 2019",
     }
     return video, copy, sources
+
+
+def _standard_test_sets(args):
+    """({key: uint8 (N, 20, 64, 64, 1) memory-mapped sequences}, {key: description}) of the
+    Srivastava-law test files at 3.6, 2.5 and 5 px/frame, written under --test-set-dir if absent."""
+    if args.digits == "sample" or not args.standard_sequences:
+        return {}, {}
+    from keras_stlstm.datasets import open_moving_mnist_npy
+
+    count = args.standard_sequences
+    if count < 0:
+        raise ValueError(f"--standard-sequences must be 0 or a positive integer; got {count}.")
+    sets, sources = {}, {}
+    for key, speed in SRIVASTAVA_SPEEDS.items():
+        path = pathlib.Path(args.test_set_dir) / f"srivastava_{speed}px_{count}.npy"
+        if not path.is_file():
+            print(f"Writing {path} ({count} sequences, digits at {speed} px/frame)...")
+            test_sets.write_srivastava_test_set(path, args.digits, num_sequences=count, speed=speed)
+        sets[key] = open_moving_mnist_npy(path)
+        sources[key] = (f"{count:,} sequences drawn with Srivastava et al.'s motion law at {speed} px/frame from "
+                        f"MNIST t10k digits 8000-9999, seed {test_sets.SRIVASTAVA_TEST_SEED}, written in the "
+                        "standard mnist_test_seq.npy layout by keras_stlstm.zoo.test_sets.write_srivastava_test_set")
+    return sets, sources
 
 
 def _video_presets(names):
@@ -86,6 +116,8 @@ def cmd_zoo_evaluate(args):
     from keras_stlstm.presets import from_preset
 
     video, copy, sources = _test_data(args)
+    standard, standard_sources = _standard_test_sets(args)
+    sources.update(standard_sources)
     progress = not args.no_progress
     results, models = {}, {}
     for name in _video_presets(args.presets):
@@ -93,19 +125,28 @@ def cmd_zoo_evaluate(args):
         if not hasattr(model, "predict_frames"):
             raise ValueError(f"{name} is a {type(model).__name__}, not a video predictor.")
         models[name] = model
-        results[name] = {"video": evaluate_video_predictor(model, video, batch_size=args.batch_size,
-                                                           progress=progress),
-                         "copy": evaluate_copy_test(model, copy, batch_size=args.batch_size, progress=progress)}
+        results[name] = _scores(model, video, copy, standard, args.batch_size, progress)
     for label, baseline in BASELINES.items():
-        results[label] = {"video": evaluate_video_predictor(baseline, video, progress=False),
-                          "copy": evaluate_copy_test(baseline, copy, progress=False)}
+        results[label] = _scores(baseline, video, copy, standard, None, False)
     for key, title in cards.TEST_SETS.items():
+        if key not in sources:  # the Srivastava sets need real digits
+            continue
         _print_table(title, sources[key], {label: res[key] for label, res in results.items()})
     if args.write_cards:
         written = write_zoo_cards(models, results, video, sources, _command_line(args), args.cards_dir,
                                   record_metrics=args.digits != "sample")
         print(f"\nWrote {len(written)} files: " + ", ".join(str(p) for p in written))
     return 0
+
+
+def _scores(model, video, copy, standard, batch_size, progress):
+    """{test set key: per-frame curves} of one model (a preset, or a baseline when batch_size is None)."""
+    sized = {} if batch_size is None else {"batch_size": batch_size}
+    scores = {"video": evaluate_video_predictor(model, video, progress=progress, **sized)}
+    for key, sequences in standard.items():
+        scores[key] = evaluate_video_predictor(model, sequences, progress=progress, **sized)
+    scores["copy"] = evaluate_copy_test(model, copy, progress=progress, **sized)
+    return scores
 
 
 def _comparison_picture(path, model, video):
@@ -159,6 +200,9 @@ def write_zoo_cards(models, results, video, sources, command, cards_dir, record_
         if record_metrics:
             metrics = {m: round(results[name]["video"][m + "_mean"], 4) for m in cards.METRICS}
             metrics.update({f"copy_{m}": round(results[name]["copy"][m + "_mean"], 4) for m in ("mse", "ssim")})
+            for key in SRIVASTAVA_SPEEDS:  # e.g. srivastava_mse, srivastava_2.5_mse
+                if key in results[name]:
+                    metrics.update({f"{key}_{m}": round(results[name][key][m + "_mean"], 4) for m in ("mse", "ssim")})
         refresh_preset_files(name, folder, metrics=metrics)
     curve = cards_dir / "images" / "zoo_mse_curve.png"
     write_mse_curve(curve, {label: res["video"]["mse"] for label, res in results.items()},

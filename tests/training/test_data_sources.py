@@ -58,6 +58,28 @@ def test_dataset_from_a_resume_point_equals_the_tail_of_the_full_dataset():
         np.testing.assert_array_equal(y, expected[:, 1:])
 
 
+def test_without_tensorflow_the_batches_come_through_a_py_dataset(monkeypatch):
+    """A JAX or PyTorch machine without TensorFlow (a GPU lease) trains on the same batches,
+    resume point and process shard included."""
+    stream = data_sources.build_stream(data_options("moving_mnist", digits="sample"), "train", 0, (4, 32, 32, 1))
+    targets = make_targets("next_frames")
+    arguments = dict(start_batch=1, num_batches=3, target_fn=targets, shard=(1, 1))
+    expected = list(data_sources.stream_dataset(stream, 2, **arguments).as_numpy_iterator())
+    real_find_spec = data_sources.importlib.util.find_spec
+    monkeypatch.setattr(data_sources.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "tensorflow" else real_find_spec(name, *a))
+    batches = data_sources.stream_dataset(stream, 2, **arguments)
+    assert isinstance(batches, data_sources.StreamBatches) and len(batches) == 3
+    for (x, y), (x_tf, y_tf) in zip(batches.as_numpy_iterator(), expected, strict=True):
+        assert x.shape == (1, 4, 32, 32, 1) and x.dtype == np.float32
+        np.testing.assert_array_equal(x, x_tf)
+        np.testing.assert_array_equal(y, y_tf)
+    with pytest.raises(IndexError, match="outside 0..2"):
+        batches[3]
+    with pytest.raises(ValueError, match="num_batches"):
+        data_sources.stream_dataset(stream, 2)
+
+
 def test_synthetic_gestures_stream():
     options = data_options("synthetic_gestures", classes=[0, 1, 2])
     stream = data_sources.build_stream(options, "validation", 3, (4, 32, 32, 3))

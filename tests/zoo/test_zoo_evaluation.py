@@ -113,6 +113,39 @@ def test_zoo_evaluate_writes_cards_table_pictures_and_updates_hashes(tiny_zoo, c
     np.testing.assert_allclose(reloaded.predict_on_batch(clip), tiny_zoo["model"].predict_on_batch(clip), atol=1e-5)
 
 
+@pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason="needs ../shared/data/mnist")
+def test_zoo_evaluate_scores_the_srivastava_sets_and_records_them(tiny_zoo, tmp_path, capsys):
+    """With real digits, the cards also carry the Srivastava-law sets: 3.6 px/frame, then 2.5 and 5
+    (robustness), written once under --test-set-dir in the standard layout and reused."""
+    from keras_stlstm.datasets import load_moving_mnist_npy
+    from keras_stlstm.zoo.test_sets import write_srivastava_test_set
+
+    sets = tmp_path / "sets"
+    arguments = ["zoo-evaluate", "--presets", "tiny_video", "--data", str(SHARED_MNIST), "--num-sequences", "2",
+                 "--standard-sequences", "3", "--test-set-dir", str(sets), "--write-cards", "--cards-dir",
+                 str(tiny_zoo["cards"]), "--no-progress"]
+    assert main(arguments) == 0
+    out = capsys.readouterr().out
+    files = sorted(p.name for p in sets.iterdir())
+    assert files == ["srivastava_2.5px_3.npy", "srivastava_3.6px_3.npy", "srivastava_5.0px_3.npy"]
+    write_srivastava_test_set(tmp_path / "direct.npy", SHARED_MNIST, num_sequences=3, speed=5.0)
+    np.testing.assert_array_equal(np.load(sets / "srivastava_5.0px_3.npy"), np.load(tmp_path / "direct.npy"))
+    standard = load_moving_mnist_npy(sets / "srivastava_3.6px_3.npy")
+    expected = evaluate_video_predictor(tiny_zoo["model"], standard, progress=False)
+    card = (tiny_zoo["weights"] / "tiny_video" / "README.md").read_text()
+    assert "Srivastava et al.'s motion law (3.6 px/frame" in card and "digits at 2.5 px/frame" in card
+    assert f"| tiny_video | {expected['mse_mean']:.2f} |" in card
+    assert "Ranked by MSE on the moving MNIST 10 -> 10, Srivastava" in (tiny_zoo["cards"] / "README.md").read_text()
+    assert "Robustness: Srivastava motion law, digits at 5 px/frame" in out
+    metrics = get_preset_info("tiny_video").metrics
+    assert metrics["srivastava_mse"] == pytest.approx(expected["mse_mean"], abs=1e-3)
+    assert {"srivastava_2.5_mse", "srivastava_5_mse", "mse", "copy_mse"} <= set(metrics)
+    stamp = (sets / "srivastava_3.6px_3.npy").stat().st_mtime_ns
+    assert main(arguments[:-4] + ["--no-progress"]) == 0  # the files are reused, not rewritten
+    assert (sets / "srivastava_3.6px_3.npy").stat().st_mtime_ns == stamp
+    assert "Writing" not in capsys.readouterr().out
+
+
 def test_zoo_evaluate_bad_arguments_are_one_line_errors(tiny_zoo, capsys):
     assert main(["zoo-evaluate", "--num-sequences", "0"]) == 1
     assert "--num-sequences must be a positive integer" in capsys.readouterr().err
