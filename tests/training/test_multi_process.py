@@ -97,10 +97,11 @@ def recipe_for(folder, backend):
 
 
 def logged_losses(run_dir):
-    """The loss columns of the run's CSV log (loss, and val_loss if any), one row per epoch."""
+    """The loss columns of the run's CSV log (loss, and val_loss when it validates), one row per epoch."""
     with open(run_dir / "training_log.csv") as f:
         rows = list(csv.DictReader(f))
-    return np.array([[float(row[key]) for key in sorted(row) if key.endswith("loss")] for row in rows])
+    return np.array([[float(row[key]) for key in sorted(row) if key.endswith("loss") and row[key] != "NA"]
+                     for row in rows])
 
 
 @pytest.fixture(scope="module")
