@@ -1,11 +1,13 @@
-"""Step time of a 2-process data-parallel job (JAX, 127.0.0.1) against one process, same global batch.
+"""Step time of a 2-process data-parallel job (127.0.0.1) against one process, same global batch.
 
-    python benchmarks/bench_multi_process.py [--quick] [--batch 8] [--steps 12]
+    python benchmarks/bench_multi_process.py [--backend jax|tensorflow] [--quick] [--batch 8] [--steps 12]
 
 Both runs train the same recipe (a ConvLSTM video predictor on generated Moving
 MNIST, `distribution = "data_parallel"`) with the same global batch: the
 reference in one process, then `keras_stlstm.training.local_launch` with two
-processes of one CPU device each, every process reading half of each batch.
+processes of one CPU device each, every process reading half of each batch
+(JAX: `keras.distribution.DataParallel` over gloo; TensorFlow:
+`MultiWorkerMirroredStrategy`, ring all-reduce over gRPC).
 Each run reports the median wall-clock time of a training step after the
 first epoch (which holds the compilation); the ratio 2-process / 1-process is
 printed last. Below 1 means the job is faster than one process.
@@ -79,8 +81,11 @@ if multi_process.is_chief():
 """
 
 
-def child_env():
-    env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2",
+COLLECTIVES = {"jax": "gloo", "tensorflow": "gRPC ring all-reduce"}
+
+
+def child_env(backend):
+    env = dict(os.environ, KERAS_BACKEND=backend, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2",
                CUDA_VISIBLE_DEVICES="")
     env.pop("XLA_FLAGS", None)
     return env
@@ -98,6 +103,7 @@ def main(argv=None):
     parser.add_argument("--batch", type=int, default=8, help="global batch (even)")
     parser.add_argument("--steps", type=int, default=12, help="steps per epoch (2 epochs; the second is timed)")
     parser.add_argument("--filters", type=int, default=32)
+    parser.add_argument("--backend", choices=sorted(COLLECTIVES), default="jax", help="the children's Keras backend")
     parser.add_argument("--quick", action="store_true", help="batch 4, 4 steps, 8 filters (a seconds-long check)")
     args = parser.parse_args(argv)
     if args.quick:
@@ -110,22 +116,24 @@ def main(argv=None):
         recipe.write_text(RECIPE.format(filters=args.filters, batch=args.batch, steps=args.steps,
                                         output_dir=Path(folder) / "run"))
         command = [sys.executable, "-c", TIMED_TRAIN, str(recipe)]
-        one = subprocess.run(command, env=child_env(), capture_output=True, text=True, check=False)
+        one = subprocess.run(command, env=child_env(args.backend), capture_output=True, text=True, check=False)
         if one.returncode:
             raise RuntimeError(f"the one-process run failed:\n{one.stderr[-3000:]}")
         single = step_seconds(one.stdout)
 
         collected = io.StringIO()
-        if launch_local(command, 2, env=child_env(), output=collected):
+        if launch_local(command, 2, env=child_env(args.backend), output=collected):
             raise RuntimeError(f"the 2-process run failed:\n{collected.getvalue()[-3000:]}")
         double = step_seconds(collected.getvalue())
 
+    print(f"backend: {args.backend}")
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPU cores, load average "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}; Python {platform.python_version()}")
     print(f"model: ConvLSTM predictor 64x64, filters [{args.filters}, {args.filters}], 10 frames; "
           f"global batch {args.batch}, median of {args.steps} steps after the compiling epoch")
     print(f"1 process  (batch {args.batch} on 1 device):            {single:.4f} s per step")
-    print(f"2 processes (batch {args.batch // 2} + {args.batch // 2}, gloo on 127.0.0.1): {double:.4f} s per step")
+    print(f"2 processes (batch {args.batch // 2} + {args.batch // 2}, {COLLECTIVES[args.backend]} on 127.0.0.1): "
+          f"{double:.4f} s per step")
     print(f"ratio 2-process / 1-process step time: {double / single:.2f}")
     return 0
 

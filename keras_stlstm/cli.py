@@ -268,7 +268,7 @@ def add_train_arguments(parser):
                         help="Keras fit verbosity (0, 1 or 2; default: the recipe's, else a progress bar "
                              "on a terminal and one line per epoch when the output is redirected)")
     parser.add_argument("--processes", type=positive_int, default=1, metavar="N",
-                        help="run a job of N local processes on 127.0.0.1 (JAX; recipe distribution = "
+                        help="run a job of N local processes on 127.0.0.1 (JAX or TensorFlow; recipe distribution = "
                              "\"data_parallel\"); see docs/distributed.md")
 
 

@@ -5,7 +5,8 @@
   scope, then the previous distribution is restored).
 - TensorFlow: `tf.distribute.MirroredStrategy` over the GPUs, or over the logical
   CPUs when there is no GPU but several CPUs are configured
-  (`tf.config.set_logical_device_configuration`).
+  (`tf.config.set_logical_device_configuration`); in a multi-process job, the
+  job's `tf.distribute.MultiWorkerMirroredStrategy` (from TF_CONFIG).
 - torch: Keras has no distribution support for it: a one-line ValueError.
 
 Models must be built, compiled and fitted inside the scope.
@@ -14,6 +15,8 @@ Models must be built, compiled and fitted inside the scope.
 import contextlib
 
 import keras
+
+from keras_stlstm.training import tf_multi_worker
 
 
 def replica_count(distribution):
@@ -52,9 +55,13 @@ def distribution_scope(name):
     elif backend == "tensorflow":
         import tensorflow as tf
 
-        devices = [d.name for d in tf.config.list_logical_devices("GPU")]
-        devices = devices or [d.name for d in tf.config.list_logical_devices("CPU")]
-        strategy = tf.distribute.MirroredStrategy(devices)
+        # In a multi-process job (keras_stlstm.training.multi_process), the job's
+        # MultiWorkerMirroredStrategy; each process feeds its own slice of the batch.
+        strategy = tf_multi_worker.strategy()
+        if strategy is None:
+            devices = [d.name for d in tf.config.list_logical_devices("GPU")]
+            devices = devices or [d.name for d in tf.config.list_logical_devices("CPU")]
+            strategy = tf.distribute.MirroredStrategy(devices)
         with strategy.scope():
             yield strategy
     else:

@@ -1,13 +1,15 @@
 """Starts a job of N training processes on this machine (127.0.0.1), for a one-machine trial.
 
 `keras-stlstm train RECIPE --processes N` runs the same train command in N
-child processes, each told its place by Keras' environment variables (see
-`keras_stlstm.training.multi_process`), with process 0 as the coordinator on a
-free local port. Each line a child prints is prefixed with "[process i] ". If
+child processes, each told its place in the job (see
+`keras_stlstm.training.multi_process`): on JAX by Keras' environment variables,
+with process 0 as the coordinator on a free local port; on TensorFlow by a
+TF_CONFIG naming a free local port per process. Each line a child prints is prefixed with "[process i] ". If
 any child fails, the others are killed and the launcher exits with that
 child's status; it exits 0 when all of them finish.
 """
 
+import json
 import os
 import signal
 import socket
@@ -19,19 +21,48 @@ import time
 from keras_stlstm.training.multi_process import ADDRESSES, NUM_PROCESSES, PROCESS_ID, unsupported_backend_error
 
 
+def free_ports(count):
+    """`count` distinct TCP ports of 127.0.0.1 that nothing listens on now."""
+    sockets = []
+    try:
+        for _ in range(count):  # held open together, so that no port is given twice
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sockets.append(s)
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
 def free_port():
     """A TCP port of 127.0.0.1 that nothing listens on now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
 
 
-def child_environments(processes, base=None):
-    """The environments of the N children: one job with process 0 on a free local port."""
+def _current_backend():
+    import keras
+
+    return keras.backend.backend()
+
+
+def child_environments(processes, base=None, backend=None):
+    """The environments of the N children: one job on 127.0.0.1.
+
+    JAX (Keras' variables): process 0 is the coordinator on a free port.
+    TensorFlow: a TF_CONFIG per child, every process a worker on its own
+    free port (worker 0 is the chief).
+    """
     base = dict(os.environ if base is None else base)
-    address = f"127.0.0.1:{free_port()}"
-    for key in ("TF_CONFIG",):  # another job's description would contradict this one
+    backend = backend or base.get("KERAS_BACKEND") or _current_backend()
+    for key in ("TF_CONFIG", ADDRESSES, NUM_PROCESSES, PROCESS_ID):  # another job's description would contradict this one
         base.pop(key, None)
+    if backend == "tensorflow":
+        workers = [f"127.0.0.1:{port}" for port in free_ports(processes)]
+        return [dict(base, TF_CONFIG=json.dumps({"cluster": {"worker": workers},
+                                                 "task": {"type": "worker", "index": i}}))
+                for i in range(processes)]
+    address = f"127.0.0.1:{free_port()}"
     return [dict(base, **{ADDRESSES: address, NUM_PROCESSES: str(processes), PROCESS_ID: str(i)})
             for i in range(processes)]
 

@@ -13,38 +13,24 @@ joins the job, and the recipe's `distribution = "data_parallel"` then spans the
 devices of every process (`keras.distribution.DataParallel` over the global
 device list); gradients are reduced by XLA's collectives (gloo on CPU).
 
-TensorFlow: `tf.distribute.MultiWorkerMirroredStrategy` (from `TF_CONFIG`) does
-not train with Keras 3's TensorFlow trainer, so a multi-process job on that
-backend stops with a one-line error (see `TENSORFLOW_MULTI_WORKER_ERROR`).
+TensorFlow: the job is described by `TF_CONFIG` instead (TensorFlow's own
+variable), and `tf.distribute.MultiWorkerMirroredStrategy` spans the devices of
+every process; see `keras_stlstm.training.tf_multi_worker` for how Keras' `fit`
+runs under it.
 
 Within a job, every process reads only its slice of each global batch (see
 `data_shard`), process 0 alone writes files (`is_chief`), and the others wait
 for it at `barrier`s, which are collectives of the engine too.
 """
 
-import contextlib
-import json
 import os
 
 import keras
 
+from keras_stlstm.training import tf_multi_worker
+
 ADDRESSES, NUM_PROCESSES, PROCESS_ID = (
     "KERAS_DISTRIBUTION_JOB_ADDRESSES", "KERAS_DISTRIBUTION_NUM_PROCESSES", "KERAS_DISTRIBUTION_PROCESS_ID")
-
-# Keras 3.15's TensorFlow trainer under MultiWorkerMirroredStrategy (checked
-# with 2 workers on 127.0.0.1): `fit` first averages a batch with
-# `strategy.reduce` to build the model, and the collective strategy, unlike
-# MirroredStrategy, does not map `reduce` over an (inputs, targets) tuple
-# (ValueError: "Attempt to convert a value (PerReplica ...)"); past that, the
-# step's logs are reduced with `strategy.reduce("MEAN", v, axis=0)`, which fails
-# on scalar metrics ("Invalid reduction dimension 0 for input with 0
-# dimensions"). Both are in keras/src/backend/tensorflow/trainer.py; see
-# keras-team/keras#20585.
-TENSORFLOW_MULTI_WORKER_ERROR = (
-    "Multi-process training needs KERAS_BACKEND=jax: Keras {version}'s TensorFlow trainer does not run under "
-    "tf.distribute.MultiWorkerMirroredStrategy (keras-team/keras#20585); one process with "
-    "distribution='data_parallel' (MirroredStrategy) still works on TensorFlow."
-)
 
 
 def _env_int(name, default):
@@ -57,49 +43,47 @@ def _env_int(name, default):
         raise ValueError(f"Environment variable {name} must be an integer; received {value!r}.") from None
 
 
-def _tf_config_workers():
-    """Number of workers in TF_CONFIG (0 when it is not set)."""
-    config = os.environ.get("TF_CONFIG")
-    if not config:
-        return 0
-    try:
-        cluster = json.loads(config).get("cluster", {})
-    except (json.JSONDecodeError, AttributeError):
-        raise ValueError(f"TF_CONFIG must be JSON with a 'cluster' table; received {config!r}.") from None
-    return len(cluster.get("worker", [])) + len(cluster.get("chief", []))
-
-
 def unsupported_backend_error(backend):
-    """Why `backend` cannot run a multi-process job, or None for JAX."""
-    if backend == "tensorflow":
-        return TENSORFLOW_MULTI_WORKER_ERROR.format(version=keras.__version__)
-    if backend != "jax":
-        return f"Multi-process training runs on the JAX backend; the current backend is {backend!r}."
+    """Why `backend` cannot run a multi-process job, or None for JAX and TensorFlow."""
+    if backend not in ("jax", "tensorflow"):
+        return (f"Multi-process training runs on the JAX or TensorFlow backend (Keras has no multi-process "
+                f"support for {backend!r}); set KERAS_BACKEND=jax or tensorflow.")
     return None
 
 
 def requested_processes():
     """N of the job the environment describes (1 when it describes none)."""
-    return max(_env_int(NUM_PROCESSES, 1), _tf_config_workers() if keras.backend.backend() == "tensorflow"
-               else 1)
+    if keras.backend.backend() == "tensorflow":
+        return max(1, tf_multi_worker.cluster_size(tf_multi_worker.tf_config()))
+    return _env_int(NUM_PROCESSES, 1)
 
 
 def initialize_from_environment():
     """Joins the job the environment describes; does nothing for one process or when already joined.
 
     Must run before the backend computes anything (JAX refuses to join
-    afterwards), so `train` calls it before reading the recipe.
+    afterwards; TensorFlow's strategy must configure the runtime first), so
+    `train` calls it before reading the recipe.
 
     Raises:
-        ValueError: a job on a backend other than JAX, or an inconsistent
-            environment (a process id outside 0 .. N-1, no coordinator address).
+        ValueError: a job on a backend other than JAX or TensorFlow, or an
+            inconsistent environment (a process id outside 0 .. N-1, no
+            coordinator address, a malformed TF_CONFIG, Keras' variables on
+            TensorFlow).
     """
+    backend = keras.backend.backend()
+    if backend == "tensorflow" and _env_int(NUM_PROCESSES, 1) > 1 and not os.environ.get("TF_CONFIG"):
+        raise ValueError(f"A TensorFlow job is described by TF_CONFIG, not by {NUM_PROCESSES}; set TF_CONFIG in "
+                         "every process (see docs/distributed.md), or use KERAS_BACKEND=jax.")
     processes = requested_processes()
     if processes <= 1:
         return
-    error = unsupported_backend_error(keras.backend.backend())
+    error = unsupported_backend_error(backend)
     if error:
         raise ValueError(error)
+    if backend == "tensorflow":
+        tf_multi_worker.join()
+        return
     import jax
 
     if jax.distributed.is_initialized():
@@ -120,6 +104,8 @@ def process_count():
         import jax
 
         return jax.process_count()
+    if tf_multi_worker.strategy() is not None:
+        return tf_multi_worker.cluster_size(tf_multi_worker.tf_config())
     return 1
 
 
@@ -129,6 +115,8 @@ def process_index():
         import jax
 
         return jax.process_index()
+    if tf_multi_worker.strategy() is not None:
+        return tf_multi_worker.task_number(tf_multi_worker.tf_config())
     return 0
 
 
@@ -139,10 +127,14 @@ def is_chief():
 
 def barrier(name):
     """Waits until every process of the job reaches the barrier `name` (no-op for one process)."""
-    if process_count() > 1:
-        from jax.experimental import multihost_utils
+    if process_count() == 1:
+        return
+    if tf_multi_worker.strategy() is not None:
+        tf_multi_worker.all_reduce_sum(0.0)  # returns once every process has given its number
+        return
+    from jax.experimental import multihost_utils
 
-        multihost_utils.sync_global_devices(name)
+    multihost_utils.sync_global_devices(name)
 
 
 def data_shard(batch_size):
@@ -174,24 +166,31 @@ def chief_decides(flag):
     """Process 0's value of a bool, in every process (the engine's broadcast; `flag` itself for one process)."""
     if process_count() == 1:
         return bool(flag)
+    if tf_multi_worker.strategy() is not None:  # the sum of the chief's flag and the others' zeros
+        return bool(tf_multi_worker.all_reduce_sum(float(bool(flag)) if is_chief() else 0.0))
     import numpy as np
     from jax.experimental import multihost_utils
 
     return bool(multihost_utils.broadcast_one_to_all(np.int32(bool(flag))))
 
 
-@contextlib.contextmanager
-def _outside_distribution():
-    """Lifts the Keras distribution for what one process does alone: saving creates
-    variables (Keras' saver builds a throwaway optimiser), and a variable created
-    under a multi-process distribution waits for every process."""
+def _outside_distribution(function, *args):
+    """Runs `function(*args)` outside the job's distribution, for what one process does
+    alone: saving creates variables (Keras' saver builds a throwaway optimiser), and a
+    variable created under a multi-process distribution waits for every process.
+
+    JAX: the Keras distribution is lifted meanwhile. TensorFlow: the function runs
+    in a thread of its own, where no strategy scope is entered (scopes are per
+    thread), and the process waits for it.
+    """
+    if tf_multi_worker.strategy() is not None:
+        return tf_multi_worker.in_own_thread(function, *args)
     previous = keras.distribution.distribution() if keras.backend.backend() == "jax" else None
     if previous is None:
-        yield
-        return
+        return function(*args)
     keras.distribution.set_distribution(None)
     try:
-        yield
+        return function(*args)
     finally:
         keras.distribution.set_distribution(previous)
 
@@ -219,14 +218,26 @@ class ChiefOnlyBackup(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if is_chief():
-            with _outside_distribution():
-                self.backup.on_epoch_end(epoch, logs)
+            _outside_distribution(self.backup.on_epoch_end, epoch, logs)
         # A collective: the next epoch starts once the backup of this one is whole.
         self.model.stop_training = chief_decides(self.model.stop_training)
 
     def on_train_end(self, logs=None):
         if is_chief():
             self.backup.on_train_end(logs)
+
+
+def prepare_fit(model, datasets):
+    """Readies a compiled model and its datasets (None stays None) for `fit` in this job; returns the datasets.
+
+    Only a TensorFlow job changes anything (see `tf_multi_worker`): the model
+    is adapted to the multi-worker strategy, and each dataset, already this
+    process's slice of every global batch, is handed to the strategy as such.
+    """
+    if tf_multi_worker.strategy() is None:
+        return datasets
+    tf_multi_worker.adapt_model(model)
+    return [None if dataset is None else tf_multi_worker.distribute_dataset(dataset) for dataset in datasets]
 
 
 def check_recipe(training):

@@ -284,6 +284,7 @@ def _run(recipe, output_dir, resume, verbose, extra_callbacks, on_ready):
                                     model),
             jit_compile=training["jit_compile"],
         )
+        train_ds, val_ds = multi_process.prepare_fit(model, [train_ds, val_ds])
         # The CSV row of an epoch is written before its backup, so that every
         # backed-up epoch is logged (rows of epochs lost to a kill are dropped on
         # resume); the logger comes after the callbacks that add to the logs.
