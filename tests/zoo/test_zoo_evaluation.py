@@ -122,7 +122,7 @@ def test_zoo_evaluate_scores_the_srivastava_sets_and_records_them(tiny_zoo, tmp_
 
     sets = tmp_path / "sets"
     arguments = ["zoo-evaluate", "--presets", "tiny_video", "--data", str(SHARED_MNIST), "--num-sequences", "2",
-                 "--standard-sequences", "3", "--test-set-dir", str(sets), "--write-cards", "--cards-dir",
+                 "--standard-sequences", "3", "--robustness-sequences", "3", "--test-set-dir", str(sets), "--write-cards", "--cards-dir",
                  str(tiny_zoo["cards"]), "--no-progress"]
     assert main(arguments) == 0
     out = capsys.readouterr().out
