@@ -7,7 +7,8 @@ A card is rendered from a small per-preset JSON of facts,
      "run": "runs/NAME/metrics.json" or {"hardware": "...", "backend": "...", "steps": 3200,
                                          "wall_time": "40 min"},
      "hardware": "2-core CPU", "steps": 3200, "steps_per_epoch": 100,
-     "intended_use": "...", "limitations": ["...", "..."]}
+     "intended_use": "...", "limitations": ["...", "..."],
+     "training_data": "a paragraph after the standard one, e.g. the motion laws of the stages"}
 
 plus the measured results of `keras-stlstm zoo-evaluate`. Relative paths are taken
 from the working folder, else from the repository root. A run's metrics.json (as
@@ -255,6 +256,7 @@ def render_card(info, model, results, sources, command, facts=None):
         "## Training data\n",
         "Moving MNIST sequences generated on the fly from MNIST t10k digits 0-7999 "
         "(the test digits 8000-9999 are never seen in training). " + MNIST_CREDIT + ".\n",
+        *([facts["training_data"] + "\n"] if facts.get("training_data") else []),
         "## Training\n",
         recipe_section(facts),
         _run_section(facts) + "\n",
