@@ -17,6 +17,7 @@ from keras import ops
 
 from keras_stlstm.layers._stack import ZigzagStackCell
 from keras_stlstm.layers.base import SpatialRNN, check_positive_int
+from keras_stlstm.layers.depth_tap_conv import depth_tap_conv
 from keras_stlstm.layers.normalization import sample_layer_norm
 
 
@@ -109,6 +110,9 @@ class Eidetic3DLSTMCell(ZigzagStackCell):
     (H -> 4F: i, g, r, o), conv_m (M -> 3F: i', g', f'), conv_o
     ([C', M'] -> F, kernel K; equals Wco*C' + Wmo*M'), conv_last
     (1x1x1, [C', M'] -> F). The 7F bias of the X path carries the gate biases.
+    Each 3D convolution runs as one 2D convolution per depth tap
+    (`depth_tap_conv`): the values of a 'same' Conv3D without its products
+    with the depth padding; the kernels keep the Conv3D layout.
     With `layer_norm`, conv_x, conv_h and conv_m are each followed by a
     per-sample layer normalisation (as in the official code); the
     LayerNorm(C + RECALL) of the equations is always applied. Layer norms
@@ -235,6 +239,11 @@ class Eidetic3DLSTMCell(ZigzagStackCell):
     def output_shape_per_sample(self):
         return self.block_shape()
 
+    def _same_conv(self, x, kernel):
+        # One 2D convolution per depth tap: the same values as a 'same' Conv3D,
+        # without its products with the depth padding (see depth_tap_conv).
+        return depth_tap_conv(x, kernel)
+
     def _layer_step(self, w, x, h, c, m, history, valid):
         zx = self._conv(x, w, "x") + w["bias"]
         i_x, g_x, r_x, o_x, ip_x, gp_x, fp_x = ops.split(zx, 7, axis=-1)
@@ -254,8 +263,8 @@ class Eidetic3DLSTMCell(ZigzagStackCell):
 
         # One convolution of the concatenation [C', M'] is Wco*C' + Wmo*M'.
         mem = ops.concatenate([c_new, m_new], axis=-1)
-        o = ops.sigmoid(o_x + o_h + ops.conv(mem, w["o"], padding="same"))
-        h_new = o * ops.tanh(ops.conv(mem, w["last"], padding="same"))
+        o = ops.sigmoid(o_x + o_h + self._same_conv(mem, w["o"]))
+        h_new = o * ops.tanh(self._same_conv(mem, w["last"]))
         return h_new, c_new, m_new
 
     def call(self, inputs, states, training=False):
