@@ -75,6 +75,19 @@ def recall(query, memories, valid):
 recall_rematerialized = keras.remat(recall)
 
 
+def recall_for_training():
+    """The RECALL the cell runs: rematerialised where attention would keep its weights.
+
+    On PyTorch, ops.dot_product_attention runs scaled_dot_product_attention's
+    fused kernels (flash or memory-efficient), which keep only a log-sum-exp
+    per query for the backward pass, never the weights: recomputing there only
+    repeats the forward attention (~10% of a training step at the paper's
+    shape, for no memory saved). TensorFlow and JAX (XLA) materialise the
+    weights, so they rematerialise.
+    """
+    return recall if keras.backend.backend() == "torch" else recall_rematerialized
+
+
 @keras.saving.register_keras_serializable(package="keras_stlstm")
 class Eidetic3DLSTMCell(ZigzagStackCell):
     """One step (one input frame) of a whole E3D-LSTM stack.
@@ -118,7 +131,8 @@ class Eidetic3DLSTMCell(ZigzagStackCell):
     LayerNorm(C + RECALL) of the equations is always applied. Layer norms
     normalise each sample over (D, H, W, F), gain and bias per channel.
     RECALL's attention weights are recomputed in the backward pass rather than
-    stored for every step (they would be most of the training memory).
+    stored for every step (they would be most of the training memory), except on
+    PyTorch, whose fused attention never stores them (`recall_for_training`).
 
     State layout (L layers, τ = recall capacity, all per sample):
         [h_0, c_0, ..., h_{L-1}, c_{L-1}]   each (D, H, W, F)
@@ -253,7 +267,7 @@ class Eidetic3DLSTMCell(ZigzagStackCell):
         i = ops.sigmoid(i_x + i_h)
         g = ops.tanh(g_x + g_h)
         r = ops.sigmoid(r_x + r_h)
-        recalled = recall_rematerialized(r, history, valid)
+        recalled = recall_for_training()(r, history, valid)
         c_new = i * g + sample_layer_norm(c + recalled, *w["norm_c"])
 
         ip = ops.sigmoid(ip_x + ip_m)
