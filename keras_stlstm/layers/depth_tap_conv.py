@@ -15,9 +15,10 @@ result as `ops.conv` on the 5D block, but
 - needs no asymmetric padding: PyTorch has no asymmetric padding in its
   convolutions, so Keras' torch backend copies a padded input for every
   even-kernel 'same' convolution and computes the input gradient over it;
-- runs the 2D convolutions every backend optimises best (on CPU, a training
-  step's convolutions: ~1.5x faster on PyTorch, ~2.7x on JAX, equal on
-  TensorFlow; see docs/benchmarks.md).
+- runs 2D convolutions, which PyTorch and JAX optimise better than 3D ones
+  (on CPU, one gate convolution's forward + backward: ~1.5x faster on
+  PyTorch, ~2.7x on JAX; as fast on TensorFlow, where it keeps more memory, so
+  the E3D cell keeps Conv3D there; see docs/benchmarks.md).
 
 Only keras.ops, so every backend runs it; the kernel keeps the
 (kd, kh, kw, Cin, Cout) layout of a Conv3D kernel.

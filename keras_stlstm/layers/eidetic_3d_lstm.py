@@ -125,7 +125,8 @@ class Eidetic3DLSTMCell(ZigzagStackCell):
     (1x1x1, [C', M'] -> F). The 7F bias of the X path carries the gate biases.
     Each 3D convolution runs as one 2D convolution per depth tap
     (`depth_tap_conv`): the values of a 'same' Conv3D without its products
-    with the depth padding; the kernels keep the Conv3D layout.
+    with the depth padding; the kernels keep the Conv3D layout. On TensorFlow,
+    whose Conv3D is as fast and keeps less memory, a Conv3D.
     With `layer_norm`, conv_x, conv_h and conv_m are each followed by a
     per-sample layer normalisation (as in the official code); the
     LayerNorm(C + RECALL) of the equations is always applied. Layer norms
@@ -256,6 +257,10 @@ class Eidetic3DLSTMCell(ZigzagStackCell):
     def _same_conv(self, x, kernel):
         # One 2D convolution per depth tap: the same values as a 'same' Conv3D,
         # without its products with the depth padding (see depth_tap_conv).
+        # TensorFlow pads a Conv3D asymmetrically itself and runs it as fast as
+        # the taps, which there keep ~20% more training memory: it keeps Conv3D.
+        if keras.backend.backend() == "tensorflow":
+            return ops.conv(x, kernel, padding="same")
         return depth_tap_conv(x, kernel)
 
     def _layer_step(self, w, x, h, c, m, history, valid):
