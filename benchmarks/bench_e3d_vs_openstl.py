@@ -15,6 +15,10 @@ Rows:
   convolutions compute half the output slices and repeat them), and with
   'same' depth padding, the same work as keras_stlstm's 'same' convolutions.
   The ratios compare at equal work.
+- "-before" rows (not run unless named with --rows): keras_stlstm's E3D-LSTM
+  as it was before the speed work of issue 22, the 3D convolutions through
+  `ops.conv` on the 5D block and RECALL rematerialised on every backend, for a
+  before/after ratio measured in the same run.
 - "-ftz" rows: the same PyTorch rows with denormal floats flushed to zero
   (`torch.set_flush_denormal(True)`). PyTorch computes with denormals by
   default, and OpenSTL's RECALL produces them (softmax weights of 10^-38 and
@@ -69,8 +73,10 @@ TOY = {"layers": 2, "filters": 4, "kernel": (2, 5, 5), "image": 8, "patch": 2, "
 SIZES = {"paper": PAPER, "small": SMALL, "toy": TOY}
 BACKENDS = ("tensorflow", "jax", "torch")
 FTZ = "-ftz"  # suffix of the PyTorch rows run with denormals flushed to zero
+BEFORE = "-before"  # suffix of the keras_stlstm rows run as before issue 22's speed work
 ROWS = ("keras-tensorflow", "keras-jax", "keras-torch", "keras-torch-ftz", "openstl", "openstl-ftz",
         "openstl-same", "openstl-same-ftz")
+BEFORE_ROWS = tuple(f"keras-{b}{BEFORE}" for b in BACKENDS)
 LABELS = {
     "keras-tensorflow": "keras_stlstm, TensorFlow",
     "keras-jax": "keras_stlstm, JAX",
@@ -80,6 +86,9 @@ LABELS = {
     "openstl-ftz": "OpenSTL, depth padding 0, denormals flushed",
     "openstl-same": "OpenSTL, 'same' depth padding (equal work)",
     "openstl-same-ftz": "OpenSTL, 'same' depth padding (equal work), denormals flushed",
+    "keras-tensorflow-before": "keras_stlstm, TensorFlow, before (Conv3D, RECALL rematerialised)",
+    "keras-jax-before": "keras_stlstm, JAX, before (Conv3D, RECALL rematerialised)",
+    "keras-torch-before": "keras_stlstm, PyTorch, before (Conv3D, RECALL rematerialised)",
 }
 # The ratio columns: each keras_stlstm row against these OpenSTL rows.
 REFERENCES = (("openstl", "as run"), ("openstl-same", "equal work"), ("openstl-same-ftz", "equal work, FTZ"))
@@ -189,8 +198,25 @@ def run_openstl(cfg, depth_padding, warmup, repeats):
             "torch_threads": torch.get_num_threads()}
 
 
+def undo_speedups():
+    """Puts keras_stlstm's E3D-LSTM back as it ran before issue 22 (for the -before rows; this process only).
+
+    Its 3D convolutions through `ops.conv` on the 5D block instead of one 2D
+    convolution per depth tap, and RECALL rematerialised on every backend
+    (now: not on PyTorch). The values are the same either way.
+    """
+    from keras import ops
+
+    from keras_stlstm.layers import eidetic_3d_lstm
+
+    eidetic_3d_lstm.Eidetic3DLSTMCell._same_conv = lambda self, x, kernel: ops.conv(x, kernel, padding="same")
+    eidetic_3d_lstm.recall_for_training = lambda: eidetic_3d_lstm.recall_rematerialized
+
+
 def run_row(row, cfg, warmup, repeats):
     """Measures one row in this process."""
+    if row.endswith(BEFORE):
+        undo_speedups()
     if row.endswith(FTZ):
         import torch
 
@@ -213,7 +239,8 @@ def available_rows(rows):
     """The rows whose framework imports here (each Keras backend, torch for OpenSTL and the -ftz rows)."""
     import importlib.util
 
-    needs = {r: "torch" if r.startswith("openstl") or r.endswith(FTZ) else r.split("-")[1] for r in ROWS}
+    needs = {r: "torch" if r.startswith("openstl") or r.endswith(FTZ) else r.split("-")[1]
+             for r in ROWS + BEFORE_ROWS}
     return [r for r in rows if importlib.util.find_spec(needs[r]) is not None]
 
 
@@ -260,6 +287,20 @@ def check_parameters(results):
     return lines
 
 
+def before_after(results):
+    """Lines giving each backend's speed-up over its -before row, where both ran."""
+    rows = {r["row"]: r for r in results}
+    lines = []
+    for before in BEFORE_ROWS:
+        now = before[: -len(BEFORE)]
+        if before in rows and now in rows:
+            a, b = rows[now], rows[before]
+            lines.append(f"- {a['label']}: {b['best'] / a['best']:.2f}x the speed of before ({a['best']:.2f} s vs "
+                         f"{b['best']:.2f} s per step; CPU {a['cpu_best']:.2f} s vs {b['cpu_best']:.2f} s), peak RSS "
+                         f"{a['peak_rss_mb']:,.0f} MB vs {b['peak_rss_mb']:,.0f} MB.")
+    return ["", "Before / after issue 22's speed work:"] + lines if lines else []
+
+
 def _equal_work_reference(ports):
     """The faster of the equal-work OpenSTL rows that ran (None if neither did)."""
     runs = [ports[row] for row in EQUAL_WORK if row in ports]
@@ -300,6 +341,7 @@ def report(results, failures, cfg, size):
                       f"speed of the fastest OpenSTL row at equal work ({strongest['label']}: "
                       f"{best['best']:.2f} s vs {strongest['best']:.2f} s per step), "
                       f"peak RSS {best['peak_rss_mb'] / strongest['peak_rss_mb']:.2f}x."]
+    lines += before_after(results)
     checks = check_parameters(results)
     if checks:
         lines += ["", "Parameters:"] + checks
@@ -310,11 +352,12 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--small", action="store_true", help="a reduced configuration (about a minute in all)")
     parser.add_argument("--size", choices=list(SIZES), default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--rows", nargs="+", choices=ROWS, default=list(ROWS), help="rows to run")
+    parser.add_argument("--rows", nargs="+", choices=ROWS + BEFORE_ROWS, default=list(ROWS),
+                        help="rows to run (default: all but the -before rows)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed steps first (tracing, compilation)")
     parser.add_argument("--repeats", type=int, default=2, help="timed steps per row")
     parser.add_argument("--timeout", type=float, default=None, help="seconds per row before giving up on it")
-    parser.add_argument("--worker", choices=ROWS, help=argparse.SUPPRESS)  # internal: measure one row
+    parser.add_argument("--worker", choices=ROWS + BEFORE_ROWS, help=argparse.SUPPRESS)  # internal: measure one row
     args = parser.parse_args(argv)
     if args.size is None:
         args.size = "small" if args.small else "paper"

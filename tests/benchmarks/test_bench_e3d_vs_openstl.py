@@ -75,4 +75,24 @@ def test_report_gives_ratios_and_the_parameter_check(load_benchmark):
     assert "Fastest keras_stlstm row: keras_stlstm, JAX, 2.00x the speed of the fastest OpenSTL row" in text
     assert "failed: exit code 1: boom" in text
     assert "OpenSTL's count predicted from these weights 10: equal." in text
-    assert np.isclose(float(text.split("peak RSS ")[-1].split("x")[0]), 1.5)
+    assert np.isclose(float(text.split("per step), peak RSS ")[1].split("x")[0]), 1.5)
+
+
+def test_before_rows_undo_the_speedups_and_report_the_ratio(load_benchmark):
+    from keras_stlstm.layers import eidetic_3d_lstm
+
+    bench = load_benchmark("bench_e3d_vs_openstl")
+    backend = keras.backend.backend()
+    cell = eidetic_3d_lstm.Eidetic3DLSTMCell
+    saved = cell.__dict__["_same_conv"], eidetic_3d_lstm.recall_for_training
+    try:
+        before = bench.run_row(f"keras-{backend}-before", bench.TOY, warmup=0, repeats=1)
+        assert eidetic_3d_lstm.recall_for_training() is eidetic_3d_lstm.recall_rematerialized
+        assert cell.__dict__["_same_conv"] is not saved[0]
+    finally:  # the patched module serves the rest of the test session
+        cell._same_conv, eidetic_3d_lstm.recall_for_training = saved
+    assert before["params"] == bench.run_row(f"keras-{backend}", bench.TOY, warmup=0, repeats=1)["params"]
+    now = {"row": "keras-torch", "label": "now", "best": 1.0, "cpu_best": 2.0, "peak_rss_mb": 100.0}
+    before = {"row": "keras-torch-before", "label": "then", "best": 1.5, "cpu_best": 3.0, "peak_rss_mb": 90.0}
+    assert bench.before_after([now, before])[-1] == (
+        "- now: 1.50x the speed of before (1.00 s vs 1.50 s per step; CPU 2.00 s vs 3.00 s), peak RSS 100 MB vs 90 MB.")
