@@ -128,9 +128,13 @@ class ZigzagStackCell(SpatialCell):
                 w[f"norm_{key}"] = add_layer_norm_weights(self, channels, f"l{n}_norm_{name}")
             self.layer_weights.append(w)
 
+    def _same_conv(self, x, kernel):
+        """'same' convolution, stride 1; subclasses may compute it another way."""
+        return ops.conv(x, kernel, padding="same")
+
     def _conv(self, x, w, key):
         """'same' convolution by kernel `key`, followed by its layer norm if it has one."""
-        z = ops.conv(x, w[key], padding="same")
+        z = self._same_conv(x, w[key])
         if f"norm_{key}" in w:
             z = sample_layer_norm(z, *w[f"norm_{key}"])
         return z

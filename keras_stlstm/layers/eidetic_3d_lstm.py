@@ -17,6 +17,7 @@ from keras import ops
 
 from keras_stlstm.layers._stack import ZigzagStackCell
 from keras_stlstm.layers.base import SpatialRNN, check_positive_int
+from keras_stlstm.layers.depth_tap_conv import depth_tap_conv
 from keras_stlstm.layers.normalization import sample_layer_norm
 
 
@@ -74,6 +75,19 @@ def recall(query, memories, valid):
 recall_rematerialized = keras.remat(recall)
 
 
+def recall_for_training():
+    """The RECALL the cell runs: rematerialised where attention would keep its weights.
+
+    On PyTorch, ops.dot_product_attention runs scaled_dot_product_attention's
+    fused kernels (flash or memory-efficient), which keep only a log-sum-exp
+    per query for the backward pass, never the weights: recomputing there only
+    repeats the forward attention (~10% of a training step at the paper's
+    shape, for no memory saved). TensorFlow and JAX (XLA) materialise the
+    weights, so they rematerialise.
+    """
+    return recall if keras.backend.backend() == "torch" else recall_rematerialized
+
+
 @keras.saving.register_keras_serializable(package="keras_stlstm")
 class Eidetic3DLSTMCell(ZigzagStackCell):
     """One step (one input frame) of a whole E3D-LSTM stack.
@@ -109,12 +123,17 @@ class Eidetic3DLSTMCell(ZigzagStackCell):
     (H -> 4F: i, g, r, o), conv_m (M -> 3F: i', g', f'), conv_o
     ([C', M'] -> F, kernel K; equals Wco*C' + Wmo*M'), conv_last
     (1x1x1, [C', M'] -> F). The 7F bias of the X path carries the gate biases.
+    Each 3D convolution runs as one 2D convolution per depth tap
+    (`depth_tap_conv`): the values of a 'same' Conv3D without its products
+    with the depth padding; the kernels keep the Conv3D layout. On TensorFlow,
+    whose Conv3D is as fast and keeps less memory, a Conv3D.
     With `layer_norm`, conv_x, conv_h and conv_m are each followed by a
     per-sample layer normalisation (as in the official code); the
     LayerNorm(C + RECALL) of the equations is always applied. Layer norms
     normalise each sample over (D, H, W, F), gain and bias per channel.
     RECALL's attention weights are recomputed in the backward pass rather than
-    stored for every step (they would be most of the training memory).
+    stored for every step (they would be most of the training memory), except on
+    PyTorch, whose fused attention never stores them (`recall_for_training`).
 
     State layout (L layers, τ = recall capacity, all per sample):
         [h_0, c_0, ..., h_{L-1}, c_{L-1}]   each (D, H, W, F)
@@ -235,6 +254,15 @@ class Eidetic3DLSTMCell(ZigzagStackCell):
     def output_shape_per_sample(self):
         return self.block_shape()
 
+    def _same_conv(self, x, kernel):
+        # One 2D convolution per depth tap: the same values as a 'same' Conv3D,
+        # without its products with the depth padding (see depth_tap_conv).
+        # TensorFlow pads a Conv3D asymmetrically itself and runs it as fast as
+        # the taps, which there keep ~20% more training memory: it keeps Conv3D.
+        if keras.backend.backend() == "tensorflow":
+            return ops.conv(x, kernel, padding="same")
+        return depth_tap_conv(x, kernel)
+
     def _layer_step(self, w, x, h, c, m, history, valid):
         zx = self._conv(x, w, "x") + w["bias"]
         i_x, g_x, r_x, o_x, ip_x, gp_x, fp_x = ops.split(zx, 7, axis=-1)
@@ -244,7 +272,7 @@ class Eidetic3DLSTMCell(ZigzagStackCell):
         i = ops.sigmoid(i_x + i_h)
         g = ops.tanh(g_x + g_h)
         r = ops.sigmoid(r_x + r_h)
-        recalled = recall_rematerialized(r, history, valid)
+        recalled = recall_for_training()(r, history, valid)
         c_new = i * g + sample_layer_norm(c + recalled, *w["norm_c"])
 
         ip = ops.sigmoid(ip_x + ip_m)
@@ -254,8 +282,8 @@ class Eidetic3DLSTMCell(ZigzagStackCell):
 
         # One convolution of the concatenation [C', M'] is Wco*C' + Wmo*M'.
         mem = ops.concatenate([c_new, m_new], axis=-1)
-        o = ops.sigmoid(o_x + o_h + ops.conv(mem, w["o"], padding="same"))
-        h_new = o * ops.tanh(ops.conv(mem, w["last"], padding="same"))
+        o = ops.sigmoid(o_x + o_h + self._same_conv(mem, w["o"]))
+        h_new = o * ops.tanh(self._same_conv(mem, w["last"]))
         return h_new, c_new, m_new
 
     def call(self, inputs, states, training=False):
