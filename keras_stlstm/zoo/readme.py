@@ -73,6 +73,12 @@ METRIC_LABELS = {
     "psnr": "PSNR",
     "copy_mse": "copy-test MSE",
     "copy_ssim": "copy-test SSIM",
+    "srivastava_mse": "Srivastava-law MSE",
+    "srivastava_ssim": "Srivastava-law SSIM",
+    "srivastava_2.5_mse": "MSE at 2.5 px/frame",
+    "srivastava_2.5_ssim": "SSIM at 2.5 px/frame",
+    "srivastava_5_mse": "MSE at 5 px/frame",
+    "srivastava_5_ssim": "SSIM at 5 px/frame",
     "top1": "top-1",
     "top5": "top-5",
 }
