@@ -65,14 +65,14 @@ def _test_data(args):
 def _standard_test_sets(args):
     """({key: uint8 (N, 20, 64, 64, 1) memory-mapped sequences}, {key: description}) of the
     Srivastava-law test files at 3.6, 2.5 and 5 px/frame, written under --test-set-dir if absent."""
+    for option in ("standard_sequences", "robustness_sequences"):  # checked whatever --data is
+        if getattr(args, option) < 0:
+            raise ValueError(f"--{option.replace('_', '-')} must be 0 or a positive integer; "
+                             f"got {getattr(args, option)}.")
     if args.digits == "sample" or not args.standard_sequences:
         return {}, {}
     from keras_stlstm.datasets import open_moving_mnist_npy
 
-    for option in ("standard_sequences", "robustness_sequences"):
-        if getattr(args, option) < 0:
-            raise ValueError(f"--{option.replace('_', '-')} must be 0 or a positive integer; "
-                             f"got {getattr(args, option)}.")
     sets, sources = {}, {}
     for key, speed in SRIVASTAVA_SPEEDS.items():
         count = args.standard_sequences if key == "srivastava" else args.robustness_sequences
